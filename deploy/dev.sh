@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Developer entry point, used by the README and by .ci/run:
+#   deploy/dev.sh run   [edgepose args]  -- the daemon on its embedded default (synthetic camera, bundled model)
+#   deploy/dev.sh test                    -- every test
+# Works on a fresh Debian 12 machine with only the .NET SDK: installs the native libraries it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: GTK3 (OpenCvSharp's native library links it), fonts and libfontconfig for plots.
+# Tests also use Prometheus (promtool + a real scrape) and systemd-analyze.
+install_packages() {
+  local wanted=(libgtk-3-0 libfontconfig1 fonts-dejavu-core "$@")
+  local missing=()
+  for p in "${wanted[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "dev.sh: installing ${missing[*]}" >&2
+    need_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+case "${1:-}" in
+  run)
+    shift
+    install_packages
+    exec dotnet run --project src/EdgePose.Daemon -c Release -- "$@"
+    ;;
+  test)
+    shift
+    install_packages
+    dotnet build EdgePose.sln -c Release
+    dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
+    ;;
+  *)
+    echo "usage: deploy/dev.sh run [edgepose args] | deploy/dev.sh test [dotnet test args]" >&2
+    exit 2
+    ;;
+esac
