@@ -1,4 +1,5 @@
 using EdgePose.Runtime.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,7 @@ public static class MetricsServiceCollectionExtensions
     public static IServiceCollection AddPoseMetrics(this IServiceCollection services, CollectorRegistry? registry = null)
     {
         services.AddSingleton(_ => new PoseMetrics(registry ?? Prometheus.Metrics.DefaultRegistry));
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 }
