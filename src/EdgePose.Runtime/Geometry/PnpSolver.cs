@@ -140,22 +140,36 @@ public static class PnpSolver
         return (rms, [.. covariance]);
     }
 
-    /// <summary>Re-expresses a covariance after a fixed change of reference frame (T_base_camera · pose): Σ' = B Σ Bᵀ, B = R ⊕ R.</summary>
+    /// <summary>Re-expresses a covariance after a fixed change of reference frame (T_base_camera · pose): both blocks rotate.</summary>
     public static ImmutableArray<double> RotateCovariance(ImmutableArray<double> covariance, Rotation3 rotation)
     {
-        double B(int row, int column) => row / 3 == column / 3 ? rotation[row % 3, column % 3] : 0;
+        var b = new double[6, 6];
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                b[i, j] = rotation[i, j];
+                b[i + 3, j + 3] = rotation[i, j];
+            }
+        }
 
+        return TransformCovariance(covariance, b);
+    }
+
+    /// <summary>First-order propagation through a linear map: Σ' = J Σ Jᵀ.</summary>
+    public static ImmutableArray<double> TransformCovariance(ImmutableArray<double> covariance, double[,] jacobian)
+    {
         var result = new double[36];
         for (var a = 0; a < 6; a++)
         {
             for (var b = 0; b < 6; b++)
             {
                 var sum = 0.0;
-                for (var i = 0; i < 6; i++)
+                for (var p = 0; p < 6; p++)
                 {
-                    for (var j = 0; j < 6; j++)
+                    for (var q = 0; q < 6; q++)
                     {
-                        sum += B(a, i) * covariance[(i * 6) + j] * B(b, j);
+                        sum += jacobian[a, p] * covariance[(p * 6) + q] * jacobian[b, q];
                     }
                 }
 

@@ -1,3 +1,4 @@
+using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Objects;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -9,17 +10,35 @@ public static class WorkcellServiceCollectionExtensions
     /// <summary>Binds and validates "EdgePose:Workcell" and registers the immutable <see cref="Workcell"/> built from it.</summary>
     public static IServiceCollection AddWorkcell(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<WorkcellOptions>()
-            .Bind(configuration.GetSection(WorkcellOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Validate(o => o.Objects.All(IsValid), "EdgePose:Workcell:Objects has an invalid entry (see the object's fields).")
-            .ValidateOnStart();
+        services.BindAndValidateSection<WorkcellOptions>(configuration, WorkcellOptions.SectionName, ValidateReferences);
         services.AddSingleton(sp => Workcell.FromOptions(sp.GetRequiredService<IOptions<WorkcellOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<Workcell>().Camera);
         return services;
     }
 
-    private static bool IsValid(TargetObjectOptions options) =>
-        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), null, validateAllProperties: true)
-        && System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options.Marker, new(options.Marker), null, validateAllProperties: true);
+    /// <summary>What DataAnnotations cannot see: names that must resolve, files that must exist.</summary>
+    private static IEnumerable<string> ValidateReferences(WorkcellOptions options)
+    {
+        for (var i = 0; i < options.Objects.Count; i++)
+        {
+            var dictionary = options.Objects[i].Marker.Dictionary;
+            if (!Enum.TryParse<OpenCvSharp.Aruco.PredefinedDictionaryType>(dictionary, ignoreCase: true, out _))
+            {
+                yield return SectionValidator<WorkcellOptions>.Failure(
+                    $"{WorkcellOptions.SectionName}:Objects:{i}:Marker:Dictionary", dictionary, "must be an OpenCV predefined ArUco dictionary such as Dict4X4_50.");
+            }
+        }
+
+        var duplicate = options.Objects.GroupBy(o => o.Id).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            yield return SectionValidator<WorkcellOptions>.Failure($"{WorkcellOptions.SectionName}:Objects", duplicate.Key, "object ids must be unique.");
+        }
+
+        var calibration = options.Camera.CalibrationFile;
+        if (!string.IsNullOrWhiteSpace(calibration) && !File.Exists(calibration))
+        {
+            yield return SectionValidator<WorkcellOptions>.Failure($"{WorkcellOptions.SectionName}:Camera:CalibrationFile", calibration, "file does not exist.");
+        }
+    }
 }

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using EdgePose.Daemon.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EdgePose.Daemon.Cli;
+
+internal static class EdgePoseCommandLine
+{
+    /// <summary>sysexits.h EX_CONFIG: systemd's Restart=on-failure still restarts, and the journal says why.</summary>
+    public const int ConfigurationErrorExitCode = 78;
+
+    public static RootCommand Build()
+    {
+        var binding = new HostOptionsBinding();
+        var root = new RootCommand("EdgePose: 6D object poses from a camera, served over gRPC to the grasp controller.");
+        var serve = new Command("serve", "Run the daemon (the default command).");
+        binding.AddTo(serve);
+        binding.AddTo(root);
+        serve.SetAction((result, ct) => ServeCommand.RunAsync(binding, result, ct));
+        root.SetAction((result, ct) => ServeCommand.RunAsync(binding, result, ct));
+
+        var config = new Command("config", "Configuration tools.");
+        var show = new Command("show", "Print the effective configuration (files, environment, flags and defaults), secrets redacted.");
+        binding.AddTo(show);
+        show.SetAction(result => Guarded(() => ConfigShowCommand.Run(binding, result, Console.Out)));
+        config.Subcommands.Add(show);
+
+        var doctor = new Command("doctor", "Check this machine: OpenCV and its video backends, ONNX Runtime and providers, the model, the camera, the ports.");
+        binding.AddTo(doctor);
+        doctor.SetAction((result, ct) => GuardedAsync(() => DoctorCommand.RunAsync(binding, result, Console.Out, ct)));
+
+        root.Subcommands.Add(serve);
+        root.Subcommands.Add(config);
+        root.Subcommands.Add(doctor);
+        return root;
+    }
+
+    /// <summary>One line per problem on stderr, naming the setting, and a non-zero exit code.</summary>
+    public static int ReportConfigurationError(Exception exception)
+    {
+        var lines = exception switch
+        {
+            OptionsValidationException validation => validation.Failures,
+            FatalConfigurationException fatal => [fatal.Message],
+            _ => [exception.Message],
+        };
+        foreach (var line in lines)
+        {
+            Console.Error.WriteLine($"edgepose: configuration error: {line}");
+        }
+
+        return ConfigurationErrorExitCode;
+    }
+
+    private static int Guarded(Func<int> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or FatalConfigurationException)
+        {
+            return ReportConfigurationError(ex);
+        }
+    }
+
+    private static async Task<int> GuardedAsync(Func<Task<int>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or FatalConfigurationException)
+        {
+            return ReportConfigurationError(ex);
+        }
+    }
+}

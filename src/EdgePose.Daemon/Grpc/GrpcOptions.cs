@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EdgePose.Daemon.Grpc;
+
+/// <summary>Section "EdgePose:Grpc".</summary>
+public sealed class GrpcOptions
+{
+    public const string SectionName = "EdgePose:Grpc";
+
+    /// <summary>host:port to listen on; HTTP/2 cleartext unless a certificate is configured.</summary>
+    [Required] public string Address { get; set; } = "127.0.0.1:50051";
+
+    /// <summary>PEM certificate (chain) for TLS.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="CertificatePath"/>.</summary>
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS).</summary>
+    public string? ClientCaPath { get; set; }
+
+    [Range(1024, 256 * 1024 * 1024)] public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest width or height accepted by EstimatePose.</summary>
+    [Range(16, 65536)] public int MaxImageSidePx { get; set; } = 8192;
+
+    /// <summary>Health turns NOT_SERVING once the camera has been lost this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan CameraLostNotServingAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    [Range(1, 100)] public int OverlayJpegQuality { get; set; } = 85;
+}

@@ -1,0 +1,84 @@
+using EdgePose.Runtime.Poses;
+using Google.Protobuf.WellKnownTypes;
+using V1 = EdgePose.V1;
+
+namespace EdgePose.Daemon.Grpc;
+
+/// <summary>Runtime results → wire messages. Pure functions, no state.</summary>
+internal static class ProtoMapping
+{
+    public static V1.PoseResult ToProto(PoseResult result, string? objectId)
+    {
+        var message = new V1.PoseResult
+        {
+            FrameSequence = result.FrameSequence,
+            CaptureTime = Timestamp.FromDateTimeOffset(result.CaptureTime),
+            PublishTime = Timestamp.FromDateTimeOffset(result.PublishTime),
+            Latencies = new V1.StageLatencies
+            {
+                CaptureWait = Duration.FromTimeSpan(result.Timings.CaptureWait),
+                Preprocess = Duration.FromTimeSpan(result.Timings.Preprocess),
+                Inference = Duration.FromTimeSpan(result.Timings.Inference),
+                Pnp = Duration.FromTimeSpan(result.Timings.Pnp),
+                Baseline = Duration.FromTimeSpan(result.Timings.Baseline),
+                EndToEnd = Duration.FromTimeSpan(result.Timings.EndToEnd),
+            },
+        };
+        foreach (var pose in result.Poses)
+        {
+            if (string.IsNullOrEmpty(objectId) || pose.ObjectId == objectId)
+            {
+                message.Poses.Add(ToProto(pose));
+            }
+        }
+
+        return message;
+    }
+
+    public static V1.ObjectPose ToProto(ObjectPose pose)
+    {
+        var message = new V1.ObjectPose
+        {
+            ObjectId = pose.ObjectId,
+            Found = pose.Found,
+            Frame = pose.Frame == PoseFrame.Base ? V1.ReferenceFrame.Base : V1.ReferenceFrame.Camera,
+            Source = ToProto(pose.Source),
+            FallbackReason = ToProto(pose.FallbackReason),
+        };
+        if (pose.Estimate is { } estimate)
+        {
+            var t = estimate.Pose.Translation;
+            var q = estimate.Pose.Rotation.ToQuaternion();
+            var rpy = estimate.Pose.Rotation.ToRollPitchYaw();
+            message.Position = new V1.Vector3 { X = t.X, Y = t.Y, Z = t.Z };
+            message.Orientation = new V1.Quaternion { W = q.W, X = q.X, Y = q.Y, Z = q.Z };
+            message.Rpy = new V1.RollPitchYaw { Roll = rpy.Roll, Pitch = rpy.Pitch, Yaw = rpy.Yaw };
+            message.Covariance.AddRange(estimate.Covariance);
+            message.Confidence = estimate.Confidence;
+            message.ReprojectionErrorPx = estimate.ReprojectionErrorPx;
+            message.RotationAmbiguous = estimate.RotationAmbiguous;
+        }
+
+        return message;
+    }
+
+    public static V1.PoseSource ToProto(PoseSource source) => source switch
+    {
+        PoseSource.Model => V1.PoseSource.Model,
+        PoseSource.Baseline => V1.PoseSource.Baseline,
+        _ => V1.PoseSource.Unspecified,
+    };
+
+    public static V1.FallbackReason ToProto(FallbackReason reason) => reason switch
+    {
+        FallbackReason.None => V1.FallbackReason.None,
+        FallbackReason.ModelAbsent => V1.FallbackReason.ModelAbsent,
+        FallbackReason.ModelLoadFailed => V1.FallbackReason.ModelLoadFailed,
+        FallbackReason.ModelError => V1.FallbackReason.ModelError,
+        FallbackReason.ModelOverBudget => V1.FallbackReason.ModelOverBudget,
+        FallbackReason.ModelLowConfidence => V1.FallbackReason.ModelLowConfidence,
+        FallbackReason.PolicyBaselineOnly => V1.FallbackReason.PolicyBaselineOnly,
+        FallbackReason.PolicyMarkerVisible => V1.FallbackReason.PolicyMarkerVisible,
+        _ => throw new ArgumentOutOfRangeException(nameof(reason)),
+    };
+}

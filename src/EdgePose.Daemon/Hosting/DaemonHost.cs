@@ -1,0 +1,80 @@
+using EdgePose.Daemon.Grpc;
+using EdgePose.Daemon.Metrics;
+using EdgePose.Daemon.Systemd;
+using EdgePose.Runtime.Pipeline;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+
+namespace EdgePose.Daemon.Hosting;
+
+/// <summary>Builds the daemon: runtime pipeline, gRPC API, metrics listener, systemd integration.</summary>
+internal static class DaemonHost
+{
+    /// <param name="replaceServices">Tests only: stands in for hardware that cannot exist here (a camera device).</param>
+    public static WebApplication Build(
+        string? configFile,
+        IReadOnlyDictionary<string, string?> flags,
+        CollectorRegistry? registry = null,
+        Action<IServiceCollection>? replaceServices = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        DaemonConfiguration.Apply(builder.Configuration, configFile, flags);
+
+        var grpcAddress = ReadAddress(builder.Configuration, $"{GrpcOptions.SectionName}:Address", "127.0.0.1:50051")!.Value;
+        var metricsAddress = ReadAddress(builder.Configuration, $"{MetricsEndpointOptions.SectionName}:Address", "127.0.0.1:9464");
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var grpc = context.Configuration.GetSection(GrpcOptions.SectionName).Get<GrpcOptions>() ?? new GrpcOptions();
+            kestrel.Listen(grpcAddress.Host, grpcAddress.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                GrpcTls.Configure(listen, grpc);
+            });
+            if (metricsAddress is { } metrics)
+            {
+                kestrel.Listen(metrics.Host, metrics.Port, listen => listen.Protocols = HttpProtocols.Http1);
+            }
+        });
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddSystemd();
+        builder.Logging.AddDaemonConsole();
+        builder.Services
+            .AddWorkcell(builder.Configuration)
+            .AddPoseMetrics(registry)
+            .AddCapture(builder.Configuration)
+            .AddBaseline(builder.Configuration)
+            .AddInference(builder.Configuration)
+            .AddPosePipeline(builder.Configuration)
+            .AddPoseGrpc(builder.Configuration)
+            .AddServiceMetrics(builder.Configuration)
+            .AddSystemdIntegration();
+        replaceServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.MapPoseGrpc(grpcAddress.Port);
+        if (metricsAddress is { } metricsListen)
+        {
+            app.MapMetrics("/metrics", registry).RequireHost($"*:{metricsListen.Port}");
+        }
+
+        // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.
+        var store = app.Services.GetRequiredService<PoseResultStore>();
+        app.Lifetime.ApplicationStopping.Register(store.CompleteAll);
+        return app;
+    }
+
+    private static ListenAddress? ReadAddress(IConfiguration configuration, string key, string fallback)
+    {
+        var section = configuration.GetSection(key);
+        var text = section.Exists() ? section.Value : fallback;
+        if (string.IsNullOrWhiteSpace(text) && key.StartsWith(MetricsEndpointOptions.SectionName, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return ListenAddress.TryParse(text, out var address)
+            ? address
+            : throw new FatalConfigurationException($"{key} = '{text}': must be host:port with an IP address (or localhost, or *) and a port 0-65535.");
+    }
+}

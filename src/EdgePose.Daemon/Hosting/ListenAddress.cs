@@ -1,0 +1,45 @@
+using System.Net;
+
+namespace EdgePose.Daemon.Hosting;
+
+/// <summary>"host:port" as configured for a listener.</summary>
+internal readonly record struct ListenAddress(IPAddress Host, int Port)
+{
+    public static bool TryParse(string? text, out ListenAddress address)
+    {
+        address = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = text[..colon].Trim('[', ']');
+        if (host is "localhost")
+        {
+            address = new ListenAddress(IPAddress.Loopback, port);
+            return true;
+        }
+
+        if (host is "*" or "0.0.0.0")
+        {
+            address = new ListenAddress(IPAddress.Any, port);
+            return true;
+        }
+
+        if (!IPAddress.TryParse(host, out var ip))
+        {
+            return false;
+        }
+
+        address = new ListenAddress(ip, port);
+        return true;
+    }
+
+    public override string ToString() => Host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}

@@ -1,0 +1,187 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.Inference;
+using EdgePose.Runtime.Metrics;
+using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Poses;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgePose.Runtime.Pipeline;
+
+/// <summary>The live loop: newest frame → estimator → published snapshot, with per-stage metrics.</summary>
+internal sealed partial class PipelineService(
+    FrameChannel frames,
+    ICaptureMonitor capture,
+    IModelHost modelHost,
+    IPoseEstimator estimator,
+    PoseResultStore store,
+    Workcell workcell,
+    PoseMetrics metrics,
+    IOptions<PipelineOptions> options,
+    TimeProvider timeProvider,
+    ILogger<PipelineService> logger) : BackgroundService
+{
+    private readonly PipelineOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Leave the host's start-up path at once: model warm-up and frame waits happen on the loop.
+        await Task.Yield();
+        try
+        {
+            await modelHost.Initialized.WaitAsync(stoppingToken);
+            LogStarted(logger, estimator.Policy, modelHost.State);
+            await RunAsync(frames.Reader, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Per-frame errors are handled in Process; reaching here means the loop itself is broken.
+            // Exit non-zero (EX_SOFTWARE) so systemd's Restart=on-failure brings the daemon back.
+            LogLoopFailed(logger, ex);
+            Environment.ExitCode = 70;
+            throw;
+        }
+        finally
+        {
+            store.Publish(store.Current with { State = PipelineState.Stopped, Reason = "stopped", Heartbeat = timeProvider.GetUtcNow() });
+            store.CompleteAll();
+        }
+    }
+
+    private async Task RunAsync(ChannelReader<Frame> reader, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var waitStart = timeProvider.GetTimestamp();
+            if (!reader.TryRead(out var frame))
+            {
+                if (!await WaitForFrameAsync(reader, stoppingToken))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            using (frame)
+            {
+                Process(frame, timeProvider.GetElapsedTime(waitStart));
+            }
+        }
+    }
+
+    /// <summary>False when the capture side completed the channel; on an idle timeout the snapshot is refreshed (heartbeat, state).</summary>
+    private async Task<bool> WaitForFrameAsync(ChannelReader<Frame> reader, CancellationToken stoppingToken)
+    {
+        using var idle = new CancellationTokenSource(_options.IdleHeartbeatInterval, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, idle.Token);
+        try
+        {
+            return await reader.WaitToReadAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            var current = store.Current;
+            var (state, reason) = Assess(current.Latest is not null);
+            store.Publish(current with { State = state, Reason = reason, Heartbeat = timeProvider.GetUtcNow() });
+            return true;
+        }
+    }
+
+    private void Process(Frame frame, TimeSpan captureWait)
+    {
+        FrameEstimate estimate;
+        try
+        {
+            estimate = estimator.Estimate(frame.Image, workcell.Camera);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One bad frame must not stop the loop; the next one gets a fresh try.
+            metrics.Error("pipeline");
+            LogFrameFailed(logger, frame.Sequence, ex);
+            return;
+        }
+
+        var publishTime = timeProvider.GetUtcNow();
+        var endToEnd = publishTime - frame.CaptureTime;
+        var result = new PoseResult(
+            frame.Sequence,
+            frame.CaptureTime,
+            publishTime,
+            new StageTimings(captureWait, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, endToEnd),
+            estimate.Poses);
+
+        var current = store.Current;
+        var bySource = current.PosesBySource;
+        var byReason = current.FallbacksByReason;
+        foreach (var pose in estimate.Poses)
+        {
+            bySource = bySource.SetItem(pose.Source, bySource.GetValueOrDefault(pose.Source) + 1);
+            metrics.ResultPublished(pose.Source);
+            if (pose.FallbackReason != FallbackReason.None)
+            {
+                byReason = byReason.SetItem(pose.FallbackReason, byReason.GetValueOrDefault(pose.FallbackReason) + 1);
+                metrics.Fallback(pose.FallbackReason);
+            }
+        }
+
+        var (state, reason) = Assess(hasResult: true);
+        store.Publish(new PipelineSnapshot(state, reason, result, current.FramesProcessed + 1, bySource, byReason, publishTime));
+        Observe(result.Timings, estimate);
+        metrics.SetNewestResultCaptureTime(frame.CaptureTime);
+        if (endToEnd > _options.LatencyBudget)
+        {
+            metrics.BudgetOverrun();
+        }
+    }
+
+    private void Observe(StageTimings timings, FrameEstimate estimate)
+    {
+        metrics.ObserveStage(PoseMetrics.StageCaptureWait, timings.CaptureWait);
+        if (estimate.Inference > TimeSpan.Zero)
+        {
+            metrics.ObserveStage(PoseMetrics.StagePreprocess, timings.Preprocess);
+            metrics.ObserveStage(PoseMetrics.StageInference, timings.Inference);
+            metrics.ObserveStage(PoseMetrics.StagePnp, timings.Pnp);
+        }
+
+        if (estimate.Baseline > TimeSpan.Zero)
+        {
+            metrics.ObserveStage(PoseMetrics.StageBaseline, timings.Baseline);
+        }
+
+        metrics.ObserveEndToEnd(timings.EndToEnd);
+    }
+
+    private (PipelineState State, string? Reason) Assess(bool hasResult)
+    {
+        var camera = capture.Status;
+        if (!camera.Connected)
+        {
+            return (PipelineState.Degraded, $"camera: {camera.Error ?? "not connected"}");
+        }
+
+        if (estimator.Policy != FallbackPolicy.BaselineOnly && modelHost.State is ModelState.Absent or ModelState.Failed)
+        {
+            return (PipelineState.Degraded, $"model {modelHost.State.ToString().ToLowerInvariant()}: {modelHost.LastError}; the baseline answers");
+        }
+
+        return hasResult ? (PipelineState.Ready, null) : (PipelineState.Starting, "waiting for the first frame");
+    }
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Pipeline running: policy {Policy}, model {ModelState}")]
+    private static partial void LogStarted(ILogger logger, FallbackPolicy policy, ModelState modelState);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Critical, Message = "Pipeline loop failed; stopping the daemon")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Frame {Sequence} failed; continuing with the next frame")]
+    private static partial void LogFrameFailed(ILogger logger, long sequence, Exception exception);
+}

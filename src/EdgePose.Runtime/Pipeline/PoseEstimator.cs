@@ -1,0 +1,173 @@
+using System.Collections.Immutable;
+using EdgePose.Runtime.Baseline;
+using EdgePose.Runtime.Inference;
+using EdgePose.Runtime.Metrics;
+using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Poses;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenCvSharp;
+
+namespace EdgePose.Runtime.Pipeline;
+
+/// <summary>Every configured object's pose in one image, and how long each stage took.</summary>
+public sealed record FrameEstimate(
+    ImmutableArray<ObjectPose> Poses,
+    TimeSpan Preprocess,
+    TimeSpan Inference,
+    TimeSpan Pnp,
+    TimeSpan Baseline);
+
+/// <summary>
+/// The model/fallback decision for one image. The live pipeline, the EstimatePose RPC and the evaluation all go
+/// through this one path, so what is measured is what is served.
+/// </summary>
+public interface IPoseEstimator
+{
+    FallbackPolicy Policy { get; }
+
+    /// <param name="camera">Intrinsics of <paramref name="image"/>'s camera; scaled here when the image size differs.</param>
+    FrameEstimate Estimate(Mat image, CameraIntrinsics camera);
+}
+
+internal sealed partial class PoseEstimator(
+    Workcell workcell,
+    IBaselineEstimator baseline,
+    IModelHost modelHost,
+    IOptions<PipelineOptions> options,
+    PoseMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<PoseEstimator> logger) : IPoseEstimator
+{
+    private readonly TimeSpan _modelBudget = options.Value.ModelLatencyBudget;
+
+    public FallbackPolicy Policy { get; } = options.Value.ParsedPolicy;
+
+    public FrameEstimate Estimate(Mat image, CameraIntrinsics camera)
+    {
+        camera = camera.ScaledTo(image.Width, image.Height);
+        var frame = new FrameWork(this, image, camera);
+        var poses = ImmutableArray.CreateBuilder<ObjectPose>(workcell.Objects.Length);
+        for (var i = 0; i < workcell.Objects.Length; i++)
+        {
+            poses.Add(frame.Decide(i));
+        }
+
+        return new FrameEstimate(poses.MoveToImmutable(), frame.Preprocess, frame.Inference, frame.Pnp, frame.BaselineTime);
+    }
+
+    /// <summary>State of one image: the baseline runs at most once, and only when the policy needs it.</summary>
+    private sealed class FrameWork(PoseEstimator owner, Mat image, CameraIntrinsics camera)
+    {
+        private ImmutableArray<PoseEstimate?> _baseline;
+
+        public TimeSpan Preprocess { get; private set; }
+
+        public TimeSpan Inference { get; private set; }
+
+        public TimeSpan Pnp { get; private set; }
+
+        public TimeSpan BaselineTime { get; private set; }
+
+        public ObjectPose Decide(int index)
+        {
+            var target = owner.workcell.Objects[index];
+            switch (owner.Policy)
+            {
+                case FallbackPolicy.BaselineOnly:
+                    return FromBaseline(index, FallbackReason.PolicyBaselineOnly);
+                case FallbackPolicy.PreferBaselineWhenMarkerVisible when BaselineFor(index) is not null:
+                    return FromBaseline(index, FallbackReason.PolicyMarkerVisible);
+            }
+
+            var (estimate, reason) = RunModel(target);
+            if (reason == FallbackReason.None)
+            {
+                return Report(target, estimate, PoseSource.Model, FallbackReason.None);
+            }
+
+            if (owner.Policy == FallbackPolicy.ModelOnly)
+            {
+                return Report(target, null, PoseSource.None, reason);
+            }
+
+            // The policy never serves a pose it rejected: if the baseline cannot answer either, the object is not found.
+            return FromBaseline(index, reason);
+        }
+
+        private ObjectPose FromBaseline(int index, FallbackReason reason)
+        {
+            var estimate = BaselineFor(index);
+            return Report(owner.workcell.Objects[index], estimate, estimate is null ? PoseSource.None : PoseSource.Baseline, reason);
+        }
+
+        private PoseEstimate? BaselineFor(int index)
+        {
+            if (_baseline.IsDefault)
+            {
+                var start = owner.timeProvider.GetTimestamp();
+                try
+                {
+                    _baseline = owner.baseline.Estimate(image, camera, owner.workcell.Objects);
+                }
+                catch (Exception ex) when (ex is OpenCVException or InvalidOperationException or ArgumentException)
+                {
+                    owner.metrics.Error(PoseMetrics.StageBaseline);
+                    LogBaselineFailed(owner.logger, ex);
+                    _baseline = [.. Enumerable.Repeat<PoseEstimate?>(null, owner.workcell.Objects.Length)];
+                }
+
+                BaselineTime = owner.timeProvider.GetElapsedTime(start);
+            }
+
+            return _baseline[index];
+        }
+
+        private (PoseEstimate? Estimate, FallbackReason Reason) RunModel(TargetObject target)
+        {
+            var model = owner.modelHost.Current;
+            if (model is null || !model.Handles(target.Id))
+            {
+                return (null, owner.modelHost.State == ModelState.Failed ? FallbackReason.ModelLoadFailed : FallbackReason.ModelAbsent);
+            }
+
+            ModelPoseResult result;
+            try
+            {
+                result = model.Estimate(image, camera, target);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                owner.metrics.Error(PoseMetrics.StageInference);
+                LogModelFailed(owner.logger, target.Id, ex);
+                return (null, FallbackReason.ModelError);
+            }
+
+            Preprocess += result.Preprocess;
+            Inference += result.Inference;
+            Pnp += result.Pnp;
+            if (result.Preprocess + result.Inference + result.Pnp > owner._modelBudget)
+            {
+                return (null, FallbackReason.ModelOverBudget);
+            }
+
+            var threshold = owner.modelHost.ConfidenceThreshold;
+            return result.Estimate is null || result.Confidence < threshold
+                ? (null, FallbackReason.ModelLowConfidence)
+                : (result.Estimate, FallbackReason.None);
+        }
+
+        private ObjectPose Report(TargetObject target, PoseEstimate? estimate, PoseSource source, FallbackReason reason) => new(
+            target.Id,
+            estimate is null ? null : PoseReporting.ToReported(estimate, target, owner.workcell),
+            PoseReporting.ReportedFrame(owner.workcell),
+            source,
+            reason);
+    }
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Warning, Message = "Model failed on object {ObjectId}; the baseline answers for this frame")]
+    private static partial void LogModelFailed(ILogger logger, string objectId, Exception exception);
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Baseline failed on this frame")]
+    private static partial void LogBaselineFailed(ILogger logger, Exception exception);
+}
