@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+using EdgePose.Runtime.Scene;
+using Microsoft.Extensions.Options;
+
+namespace EdgePose.Runtime.Capture;
+
+public enum CaptureSourceKind
+{
+    /// <summary>Rendered frames with ground truth; needs no hardware.</summary>
+    Synthetic,
+    /// <summary>A video file read with FFmpeg.</summary>
+    Video,
+    /// <summary>A folder of still images, in file-name order.</summary>
+    Images,
+    /// <summary>A V4L2 camera (USB/CSI through the kernel driver).</summary>
+    Camera,
+    /// <summary>A GStreamer pipeline ending in appsink (Jetson CSI cameras); needs an OpenCV built with GStreamer.</summary>
+    Gstreamer,
+}
+
+/// <summary>Configuration section "EdgePose:Capture": where frames come from and how a failing source is retried.</summary>
+public sealed class CaptureOptions
+{
+    public const string SectionName = "EdgePose:Capture";
+
+    public CaptureSourceKind Source { get; set; } = CaptureSourceKind.Synthetic;
+
+    public string? VideoPath { get; set; }
+
+    public string? ImagesDirectory { get; set; }
+
+    /// <summary>Video and image sources start again from the beginning at their end instead of ending.</summary>
+    public bool Loop { get; set; } = true;
+
+    /// <summary>A device path ("/dev/video0") or a V4L2 index ("0").</summary>
+    public string? CameraDevice { get; set; }
+
+    /// <summary>Requested camera width; the driver may pick the nearest mode it supports.</summary>
+    [Range(16, 8192, ErrorMessage = "EdgePose:Capture:Width must be between {1} and {2}.")]
+    public int Width { get; set; } = 640;
+
+    [Range(16, 8192, ErrorMessage = "EdgePose:Capture:Height must be between {1} and {2}.")]
+    public int Height { get; set; } = 480;
+
+    /// <summary>Requested camera rate; also the replay rate of image folders and of videos that do not state their own.</summary>
+    [Range(0.1, 1000, ErrorMessage = "EdgePose:Capture:FramesPerSecond must be between {1} and {2}.")]
+    public double FramesPerSecond { get; set; } = 30;
+
+    /// <summary>A pipeline ending in "appsink", e.g. "nvarguscamerasrc ! nvvidconv ! video/x-raw,format=BGRx ! videoconvert ! appsink".</summary>
+    public string? GstreamerPipeline { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "EdgePose:Capture:ReconnectInitialDelay must be between {1} and {2}.")]
+    public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(0.5);
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "EdgePose:Capture:ReconnectMaxDelay must be between {1} and {2}.")]
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Frames waiting for the pipeline; older ones are dropped so the pipeline always works on the newest.</summary>
+    [Range(1, 1000, ErrorMessage = "EdgePose:Capture:ChannelCapacity must be between {1} and {2}.")]
+    public int ChannelCapacity { get; set; } = 2;
+
+    /// <summary>A source that delivers no frame for this long (or for three frame periods, if longer) counts as failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00", ErrorMessage = "EdgePose:Capture:ReadTimeout must be between {1} and {2}.")]
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    [ValidateObjectMembers]
+    public SyntheticSceneOptions Synthetic { get; set; } = new();
+}

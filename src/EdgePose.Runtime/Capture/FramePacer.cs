@@ -1,0 +1,31 @@
+namespace EdgePose.Runtime.Capture;
+
+/// <summary>Replays file sources at a fixed rate, as a camera would deliver them, instead of as fast as they decode.</summary>
+internal sealed class FramePacer(double framesPerSecond, TimeProvider timeProvider)
+{
+    private readonly double _periodTicks = timeProvider.TimestampFrequency / framesPerSecond;
+    private long _scheduleStart = timeProvider.GetTimestamp();
+    private long _scheduledFrames;
+
+    /// <summary>Blocks until the next frame slot.</summary>
+    public void WaitForSlot(CancellationToken cancellationToken)
+    {
+        // Deadlines are start + n·period from one origin, so rounding never accumulates into drift.
+        var now = timeProvider.GetTimestamp();
+        var due = _scheduleStart + (long)(_scheduledFrames * _periodTicks);
+        if (now - due > _periodTicks)
+        {
+            // After a stall the next frame comes now, not as a burst of catch-up frames.
+            _scheduleStart = now;
+            _scheduledFrames = 1;
+            return;
+        }
+
+        _scheduledFrames++;
+        if (due > now)
+        {
+            var wait = TimeSpan.FromSeconds((double)(due - now) / timeProvider.TimestampFrequency);
+            Task.Delay(wait, timeProvider, cancellationToken).GetAwaiter().GetResult();
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace EdgePose.Runtime.Capture;
+
+/// <summary>What the capture loop is doing now, for health checks and the status API.</summary>
+public interface ICaptureMonitor
+{
+    CaptureStatus Status { get; }
+}
+
+/// <summary>An immutable snapshot of the capture loop.</summary>
+/// <param name="Connected">The source is open and delivering frames.</param>
+/// <param name="Description">The source, e.g. "camera /dev/video0 640x480@30".</param>
+/// <param name="Error">Why the source is not delivering, or null.</param>
+/// <param name="DisconnectedSince">When frames stopped (or the first open failed); null while connected.</param>
+/// <param name="FramesPerSecond">Moving average of the delivered frame rate.</param>
+/// <param name="Reconnects">Attempts to reopen a failed source since start.</param>
+/// <param name="FramesCaptured">Frames handed to the pipeline since start.</param>
+public sealed record CaptureStatus(
+    bool Connected,
+    string Description,
+    string? Error,
+    DateTimeOffset? DisconnectedSince,
+    double FramesPerSecond,
+    long Reconnects,
+    long FramesCaptured);

@@ -1,0 +1,80 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EdgePose.Runtime.Inference;
+
+/// <summary>Configuration section "EdgePose:Inference": which ONNX model to serve and how to run it.</summary>
+public sealed class InferenceOptions
+{
+    public const string SectionName = "EdgePose:Inference";
+
+    public const string TensorRt = "TensorRT";
+    public const string Cuda = "CUDA";
+    public const string Cpu = "CPU";
+
+    public static IReadOnlyList<string> AllowedExecutionProviders { get; } = [TensorRt, Cuda, Cpu];
+
+    /// <summary>
+    /// The ONNX model file. A relative path is looked up in the current directory first, then next to the executable
+    /// (where the bundled model is deployed). Null or empty: no model, the baseline answers alone.
+    /// </summary>
+    public string? ModelPath { get; set; } = "models/edgepose-box.onnx";
+
+    /// <summary>
+    /// Preferred execution providers, best first (names in <see cref="AllowedExecutionProviders"/>, case-insensitive).
+    /// Null or empty: TensorRT, CUDA, CPU. Providers this ONNX Runtime build lacks are skipped.
+    /// </summary>
+    public List<string>? ExecutionProviders { get; set; }
+
+    [Range(0, 63)] public int CudaDeviceId { get; set; }
+
+    /// <summary>Where TensorRT keeps built engines (one sub-folder per model SHA-256). Null: a folder under the temp directory.</summary>
+    public string? TensorRtEngineCacheDirectory { get; set; }
+
+    /// <summary>Where TensorRT keeps its layer timing cache, shared by all models. Null: next to the engine cache.</summary>
+    public string? TensorRtTimingCacheDirectory { get; set; }
+
+    public bool TensorRtFp16 { get; set; } = true;
+
+    [Range(1, 64)] public int IntraOpThreads { get; set; } = 2;
+
+    /// <summary>Inference runs on a blank image before a model serves, so the first real frame does not pay for lazy initialisation.</summary>
+    [Range(0, 100)] public int WarmupRuns { get; set; } = 3;
+
+    /// <summary>Below this confidence a model pose counts as low-confidence and the baseline is preferred.</summary>
+    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.5;
+
+    /// <summary>Keypoints scoring below this are left out of PnP; fewer than <see cref="OnnxPoseModel.MinimumKeypoints"/> left means no pose.</summary>
+    [Range(0.0, 1.0)] public double KeypointScoreFloor { get; set; } = 0.3;
+
+    /// <summary>RMS reprojection error at which the confidence reaches zero (it falls linearly from 1 at 0 px).</summary>
+    [Range(0.1, 1000.0)] public double MaxReprojectionErrorPx { get; set; } = 8;
+
+    /// <summary>Reload the model when its file is replaced.</summary>
+    public bool WatchModelFile { get; set; } = true;
+
+    /// <summary>Quiet time after the last file-system event before reloading, so a file being copied is read once it is complete.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
+
+    internal IReadOnlyList<string> EffectiveExecutionProviders =>
+        ExecutionProviders is { Count: > 0 } configured ? configured : AllowedExecutionProviders;
+
+    internal bool HasValidExecutionProviders =>
+        ExecutionProviders is null || ExecutionProviders.All(p => AllowedExecutionProviders.Contains(p, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>The model file to load, or null when none is configured.</summary>
+    internal string? ResolveModelPath()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+        {
+            return null;
+        }
+
+        if (Path.IsPathRooted(ModelPath) || File.Exists(ModelPath))
+        {
+            return Path.GetFullPath(ModelPath);
+        }
+
+        return Path.Combine(AppContext.BaseDirectory, ModelPath);
+    }
+}
