@@ -26,9 +26,6 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    /// <summary>One line for a rule that spans fields: "Section:Setting = 'value': message".</summary>
-    public static string Failure(string path, object? value, string message) => $"{path} = '{Format(value)}': {message}";
-
     private static void Collect(object instance, string path, List<string> failures)
     {
         foreach (var property in instance.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
@@ -46,7 +43,7 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
                 var result = attribute.GetValidationResult(value, context);
                 if (result != ValidationResult.Success)
                 {
-                    failures.Add(Failure(propertyPath, value, Describe(attribute, result?.ErrorMessage)));
+                    failures.Add(SettingFailure.Format(propertyPath, value, Describe(attribute, result?.ErrorMessage)));
                 }
             }
 
@@ -87,8 +84,14 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
         RegularExpressionAttribute regex => regex.ErrorMessage ?? $"must match {regex.Pattern}.",
         _ => fallback ?? "is invalid.",
     };
+}
 
-    private static string Format(object? value) => value switch
+/// <summary>One line per configuration problem: "Section:Setting = 'value': what is allowed".</summary>
+public static class SettingFailure
+{
+    public static string Format(string path, object? value, string message) => $"{path} = '{FormatValue(value)}': {message}";
+
+    private static string FormatValue(object? value) => value switch
     {
         null => "",
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),

@@ -24,7 +24,7 @@ public static class WorkcellServiceCollectionExtensions
             var dictionary = options.Objects[i].Marker.Dictionary;
             if (!Enum.TryParse<OpenCvSharp.Aruco.PredefinedDictionaryType>(dictionary, ignoreCase: true, out _))
             {
-                yield return SectionValidator<WorkcellOptions>.Failure(
+                yield return SettingFailure.Format(
                     $"{WorkcellOptions.SectionName}:Objects:{i}:Marker:Dictionary", dictionary, "must be an OpenCV predefined ArUco dictionary such as Dict4X4_50.");
             }
         }
@@ -32,13 +32,13 @@ public static class WorkcellServiceCollectionExtensions
         var duplicate = options.Objects.GroupBy(o => o.Id).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            yield return SectionValidator<WorkcellOptions>.Failure($"{WorkcellOptions.SectionName}:Objects", duplicate.Key, "object ids must be unique.");
+            yield return SettingFailure.Format($"{WorkcellOptions.SectionName}:Objects", duplicate.Key, "object ids must be unique.");
         }
 
         var calibration = options.Camera.CalibrationFile;
         if (!string.IsNullOrWhiteSpace(calibration) && !File.Exists(calibration))
         {
-            yield return SectionValidator<WorkcellOptions>.Failure($"{WorkcellOptions.SectionName}:Camera:CalibrationFile", calibration, "file does not exist.");
+            yield return SettingFailure.Format($"{WorkcellOptions.SectionName}:Camera:CalibrationFile", calibration, "file does not exist.");
         }
     }
 }

@@ -15,18 +15,22 @@ public enum FallbackPolicy
     PreferBaselineWhenMarkerVisible,
 }
 
-/// <summary>Section "EdgePose:Pipeline".</summary>
-public sealed class PipelineOptions
+/// <summary>The configuration names of <see cref="FallbackPolicy"/> values.</summary>
+public static class FallbackPolicies
 {
-    public const string SectionName = "EdgePose:Pipeline";
-
-    public static readonly IReadOnlyDictionary<string, FallbackPolicy> PolicyNames = new Dictionary<string, FallbackPolicy>(StringComparer.OrdinalIgnoreCase)
+    public static IReadOnlyDictionary<string, FallbackPolicy> ByName { get; } = new Dictionary<string, FallbackPolicy>(StringComparer.OrdinalIgnoreCase)
     {
         ["model-with-fallback"] = FallbackPolicy.ModelWithFallback,
         ["model-only"] = FallbackPolicy.ModelOnly,
         ["baseline-only"] = FallbackPolicy.BaselineOnly,
         ["prefer-baseline-when-marker-visible"] = FallbackPolicy.PreferBaselineWhenMarkerVisible,
     };
+}
+
+/// <summary>Section "EdgePose:Pipeline".</summary>
+public sealed class PipelineOptions
+{
+    public const string SectionName = "EdgePose:Pipeline";
 
     /// <summary>model-with-fallback (default), model-only, baseline-only or prefer-baseline-when-marker-visible.</summary>
     [Required] public string FallbackPolicy { get; set; } = "model-with-fallback";
@@ -43,5 +47,5 @@ public sealed class PipelineOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan IdleHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public FallbackPolicy ParsedPolicy => PolicyNames[FallbackPolicy];
+    public FallbackPolicy ParsedPolicy => FallbackPolicies.ByName[FallbackPolicy];
 }

@@ -10,10 +10,10 @@ public static class PipelineServiceCollectionExtensions
     public static IServiceCollection AddPosePipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.BindAndValidateSection<PipelineOptions>(configuration, PipelineOptions.SectionName, static o =>
-            PipelineOptions.PolicyNames.ContainsKey(o.FallbackPolicy)
+            FallbackPolicies.ByName.ContainsKey(o.FallbackPolicy)
                 ? []
-                : [SectionValidator<PipelineOptions>.Failure(
-                    $"{PipelineOptions.SectionName}:FallbackPolicy", o.FallbackPolicy, $"must be one of {string.Join(", ", PipelineOptions.PolicyNames.Keys)}.")]);
+                : [SettingFailure.Format(
+                    $"{PipelineOptions.SectionName}:FallbackPolicy", o.FallbackPolicy, $"must be one of {string.Join(", ", FallbackPolicies.ByName.Keys)}.")]);
         services.AddSingleton<PoseResultStore>();
         services.AddSingleton<IPoseResultStore>(sp => sp.GetRequiredService<PoseResultStore>());
         services.AddSingleton<IPoseEstimator, PoseEstimator>();

@@ -7,6 +7,7 @@ using EdgePose.Runtime.Poses;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenCvSharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace EdgePose.Runtime.Pipeline;
 
@@ -30,25 +31,46 @@ public interface IPoseEstimator
     FrameEstimate Estimate(Mat image, CameraIntrinsics camera);
 }
 
-internal sealed partial class PoseEstimator(
-    Workcell workcell,
-    IBaselineEstimator baseline,
-    IModelHost modelHost,
-    IOptions<PipelineOptions> options,
-    PoseMetrics metrics,
-    TimeProvider timeProvider,
-    ILogger<PoseEstimator> logger) : IPoseEstimator
+internal sealed partial class PoseEstimator : IPoseEstimator
 {
-    private readonly TimeSpan _modelBudget = options.Value.ModelLatencyBudget;
+    private readonly Workcell _workcell;
+    private readonly IBaselineEstimator _baseline;
+    private readonly IModelHost _modelHost;
+    private readonly PoseMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PoseEstimator> _logger;
+    private readonly TimeSpan _modelBudget;
+    private readonly double _confidenceThreshold;
 
-    public FallbackPolicy Policy { get; } = options.Value.ParsedPolicy;
+    public PoseEstimator(
+        Workcell workcell,
+        IBaselineEstimator baseline,
+        IModelHost modelHost,
+        IOptions<PipelineOptions> options,
+        IOptions<InferenceOptions> inferenceOptions,
+        PoseMetrics metrics,
+        TimeProvider timeProvider,
+        ILogger<PoseEstimator> logger)
+    {
+        _workcell = workcell;
+        _baseline = baseline;
+        _modelHost = modelHost;
+        _metrics = metrics;
+        _time = timeProvider;
+        _logger = logger;
+        _modelBudget = options.Value.ModelLatencyBudget;
+        _confidenceThreshold = inferenceOptions.Value.ConfidenceThreshold;
+        Policy = options.Value.ParsedPolicy;
+    }
+
+    public FallbackPolicy Policy { get; }
 
     public FrameEstimate Estimate(Mat image, CameraIntrinsics camera)
     {
         camera = camera.ScaledTo(image.Width, image.Height);
         var frame = new FrameWork(this, image, camera);
-        var poses = ImmutableArray.CreateBuilder<ObjectPose>(workcell.Objects.Length);
-        for (var i = 0; i < workcell.Objects.Length; i++)
+        var poses = ImmutableArray.CreateBuilder<ObjectPose>(_workcell.Objects.Length);
+        for (var i = 0; i < _workcell.Objects.Length; i++)
         {
             poses.Add(frame.Decide(i));
         }
@@ -71,7 +93,7 @@ internal sealed partial class PoseEstimator(
 
         public ObjectPose Decide(int index)
         {
-            var target = owner.workcell.Objects[index];
+            var target = owner._workcell.Objects[index];
             switch (owner.Policy)
             {
                 case FallbackPolicy.BaselineOnly:
@@ -98,26 +120,26 @@ internal sealed partial class PoseEstimator(
         private ObjectPose FromBaseline(int index, FallbackReason reason)
         {
             var estimate = BaselineFor(index);
-            return Report(owner.workcell.Objects[index], estimate, estimate is null ? PoseSource.None : PoseSource.Baseline, reason);
+            return Report(owner._workcell.Objects[index], estimate, estimate is null ? PoseSource.None : PoseSource.Baseline, reason);
         }
 
         private PoseEstimate? BaselineFor(int index)
         {
             if (_baseline.IsDefault)
             {
-                var start = owner.timeProvider.GetTimestamp();
+                var start = owner._time.GetTimestamp();
                 try
                 {
-                    _baseline = owner.baseline.Estimate(image, camera, owner.workcell.Objects);
+                    _baseline = owner._baseline.Estimate(image, camera, owner._workcell.Objects);
                 }
                 catch (Exception ex) when (ex is OpenCVException or InvalidOperationException or ArgumentException)
                 {
-                    owner.metrics.Error(PoseMetrics.StageBaseline);
-                    LogBaselineFailed(owner.logger, ex);
-                    _baseline = [.. Enumerable.Repeat<PoseEstimate?>(null, owner.workcell.Objects.Length)];
+                    owner._metrics.Error(PoseMetrics.StageBaseline);
+                    LogBaselineFailed(owner._logger, ex);
+                    _baseline = [.. Enumerable.Repeat<PoseEstimate?>(null, owner._workcell.Objects.Length)];
                 }
 
-                BaselineTime = owner.timeProvider.GetElapsedTime(start);
+                BaselineTime = owner._time.GetElapsedTime(start);
             }
 
             return _baseline[index];
@@ -125,10 +147,10 @@ internal sealed partial class PoseEstimator(
 
         private (PoseEstimate? Estimate, FallbackReason Reason) RunModel(TargetObject target)
         {
-            var model = owner.modelHost.Current;
+            var model = owner._modelHost.Current;
             if (model is null || !model.Handles(target.Id))
             {
-                return (null, owner.modelHost.State == ModelState.Failed ? FallbackReason.ModelLoadFailed : FallbackReason.ModelAbsent);
+                return (null, owner._modelHost.State == ModelState.Failed ? FallbackReason.ModelLoadFailed : FallbackReason.ModelAbsent);
             }
 
             ModelPoseResult result;
@@ -138,8 +160,8 @@ internal sealed partial class PoseEstimator(
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                owner.metrics.Error(PoseMetrics.StageInference);
-                LogModelFailed(owner.logger, target.Id, ex);
+                owner._metrics.Error(PoseMetrics.StageInference);
+                LogModelFailed(owner._logger, target.Id, ex);
                 return (null, FallbackReason.ModelError);
             }
 
@@ -151,16 +173,15 @@ internal sealed partial class PoseEstimator(
                 return (null, FallbackReason.ModelOverBudget);
             }
 
-            var threshold = owner.modelHost.ConfidenceThreshold;
-            return result.Estimate is null || result.Confidence < threshold
+            return result.Estimate is null || result.Confidence < owner._confidenceThreshold
                 ? (null, FallbackReason.ModelLowConfidence)
                 : (result.Estimate, FallbackReason.None);
         }
 
         private ObjectPose Report(TargetObject target, PoseEstimate? estimate, PoseSource source, FallbackReason reason) => new(
             target.Id,
-            estimate is null ? null : PoseReporting.ToReported(estimate, target, owner.workcell),
-            PoseReporting.ReportedFrame(owner.workcell),
+            estimate is null ? null : PoseReporting.ToReported(estimate, target, owner._workcell),
+            PoseReporting.ReportedFrame(owner._workcell),
             source,
             reason);
     }

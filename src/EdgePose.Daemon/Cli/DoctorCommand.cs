@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using EdgePose.Daemon.Grpc;
+using EdgePose.Daemon.Hosting;
+using EdgePose.Daemon.Metrics;
+using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.Inference;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.Extensions.Options;
+using OpenCvSharp;
+
+namespace EdgePose.Daemon.Cli;
+
+/// <summary>What a field engineer runs first on a new board: each check prints OK, WARN or FAIL with what to do.</summary>
+internal static class DoctorCommand
+{
+    public static async Task<int> RunAsync(HostOptionsBinding binding, ParseResult result, TextWriter output, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        void Report(string level, string check, string detail)
+        {
+            output.WriteLine($"{level,-4} {check,-14} {detail}");
+            if (level == "FAIL")
+            {
+                failures++;
+            }
+        }
+
+        await using var app = DaemonHost.Build(binding.ConfigFileValue(result), binding.Flags(result));
+        foreach (var (section, _) in EffectiveOptions.Resolve(app.Services))
+        {
+            Report("OK", "config", $"EdgePose:{section} valid");
+        }
+
+        Report("OK", "opencv", $"{Cv2.GetVersionString()}; video I/O: {string.Join(", ", OpenCvVideoBackends.Enabled)}");
+        Report(OpenCvVideoBackends.GstreamerAvailable ? "OK" : "WARN", "gstreamer",
+            OpenCvVideoBackends.GstreamerAvailable ? "available" : "not in this OpenCV build (CSI cameras need an OpenCV built with GStreamer)");
+
+        var providers = OrtEnv.Instance().GetAvailableProviders();
+        Report("OK", "onnxruntime", $"{OrtEnv.Instance().GetVersionString()}; providers: {string.Join(", ", providers)}");
+
+        var modelHost = app.Services.GetRequiredService<IModelHost>();
+        await modelHost.ReloadAsync(cancellationToken);
+        if (modelHost.Current?.Info is { } info)
+        {
+            var c = info.Contract;
+            Report("OK", "model", $"{info.Path} sha256 {info.Sha256[..12]}… object '{c.ObjectId}' input {c.InputName} {c.InputWidth}x{c.InputHeight} {c.ColorOrder} on {info.ExecutionProvider}");
+        }
+        else
+        {
+            Report(modelHost.State == ModelState.Absent ? "WARN" : "FAIL", "model", $"{modelHost.State}: {modelHost.LastError} (the baseline answers without it)");
+        }
+
+        Report(CheckCamera(app.Services.GetRequiredService<IFrameSourceFactory>(), cancellationToken, out var camera) ? "OK" : "FAIL", "camera", camera);
+
+        var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Address;
+        Report(PortFree(grpc, out var grpcDetail) ? "OK" : "FAIL", "grpc port", grpcDetail);
+        if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Address is { Length: > 0 } metrics)
+        {
+            Report(PortFree(metrics, out var metricsDetail) ? "OK" : "FAIL", "metrics port", metricsDetail);
+        }
+
+        output.WriteLine(failures == 0 ? "All checks passed." : $"{failures} check(s) failed.");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static bool CheckCamera(IFrameSourceFactory factory, CancellationToken cancellationToken, out string detail)
+    {
+        using var source = factory.Create();
+        try
+        {
+            source.Open();
+            using var frame = new Mat();
+            var outcome = source.Read(frame, out _, cancellationToken);
+            detail = outcome == ReadOutcome.Frame
+                ? $"{source.Description}: first frame {frame.Width}x{frame.Height}"
+                : $"{source.Description}: opened but the first read said {outcome}";
+            return outcome == ReadOutcome.Frame;
+        }
+        catch (CaptureUnavailableException ex)
+        {
+            detail = $"{source.Description}: {ex.Message}";
+            return false;
+        }
+    }
+
+    private static bool PortFree(string address, out string detail)
+    {
+        if (!ListenAddress.TryParse(address, out var listen))
+        {
+            detail = $"{address}: not host:port";
+            return false;
+        }
+
+        try
+        {
+            using var listener = new TcpListener(new IPEndPoint(listen.Host, listen.Port));
+            listener.Start();
+            detail = $"{listen} is free";
+            return true;
+        }
+        catch (SocketException ex)
+        {
+            detail = $"{listen} cannot be bound: {ex.Message} (another edgepose running?)";
+            return false;
+        }
+    }
+}

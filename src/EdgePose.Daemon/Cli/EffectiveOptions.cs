@@ -1,0 +1,25 @@
+using EdgePose.Daemon.Grpc;
+using EdgePose.Daemon.Metrics;
+using EdgePose.Runtime.Baseline;
+using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.Inference;
+using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Pipeline;
+using Microsoft.Extensions.Options;
+
+namespace EdgePose.Daemon.Cli;
+
+/// <summary>Every options section as the daemon would run with it (defaults included), validated.</summary>
+internal static class EffectiveOptions
+{
+    public static IEnumerable<(string Section, object Value)> Resolve(IServiceProvider services)
+    {
+        yield return ("Workcell", services.GetRequiredService<IOptions<WorkcellOptions>>().Value);
+        yield return ("Capture", services.GetRequiredService<IOptions<CaptureOptions>>().Value);
+        yield return ("Baseline", services.GetRequiredService<IOptions<BaselineOptions>>().Value);
+        yield return ("Inference", services.GetRequiredService<IOptions<InferenceOptions>>().Value);
+        yield return ("Pipeline", services.GetRequiredService<IOptions<PipelineOptions>>().Value);
+        yield return ("Grpc", services.GetRequiredService<IOptions<GrpcOptions>>().Value);
+        yield return ("Metrics", services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value);
+    }
+}

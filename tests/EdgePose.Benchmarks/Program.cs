@@ -1,0 +1,35 @@
+using System.CommandLine;
+using EdgePose.Benchmarks;
+
+var root = new RootCommand("EdgePose benchmarks and load tool.");
+
+var frames = new Option<int>("--frames") { DefaultValueFactory = _ => 300, Description = "Rendered frames to estimate." };
+var model = new Option<string?>("--model") { Description = "ONNX model (default: the daemon's bundled model)." , DefaultValueFactory = _ => "models/edgepose-box.onnx" };
+var stages = new Command("stages", "Per-stage latency of the baseline and the model path, and model path vs bare inference.") { frames, model };
+stages.SetAction(r => StageBenchmark.RunAsync(r.GetValue(frames), r.GetValue(model), Console.Out));
+
+var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 10 };
+var fps = new Option<double>("--camera-fps") { DefaultValueFactory = _ => 120, Description = "Synthetic camera rate; above what the pipeline sustains to find its ceiling." };
+var policy = new Option<string>("--policy") { DefaultValueFactory = _ => "model-with-fallback" };
+var pipeline = new Command("pipeline", "Frames per second the whole runtime sustains, and end-to-end latency.") { seconds, fps, policy, model };
+pipeline.SetAction(r => PipelineBenchmark.RunAsync(r.GetValue(seconds), r.GetValue(fps), r.GetValue(policy)!, r.GetValue(model), Console.Out));
+
+var target = new Option<string>("--target") { DefaultValueFactory = _ => "127.0.0.1:50051" };
+var clients = new Option<int[]>("--clients") { DefaultValueFactory = _ => [1, 8, 64], AllowMultipleArgumentsPerToken = true };
+var latest = new Command("latest", "GetLatestPose round-trip latency under concurrent clients.") { target, clients, seconds };
+latest.SetAction(r => LoadTool.LatestPoseAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), Console.Out));
+
+var streams = new Command("streams", "Concurrent StreamPoses clients served without skipping results.") { target, clients, seconds };
+streams.SetAction(r => LoadTool.StreamsAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), Console.Out));
+
+var pid = new Option<int>("--pid") { Required = true };
+var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10 };
+var rss = new Command("rss", "Resident memory of a running daemon over time.") { pid, minutes };
+rss.SetAction(r => LoadTool.ResidentMemoryAsync(r.GetValue(pid), r.GetValue(minutes), Console.Out));
+
+foreach (var command in new[] { stages, pipeline, latest, streams, rss })
+{
+    root.Subcommands.Add(command);
+}
+
+return await root.Parse(args).InvokeAsync();
