@@ -62,6 +62,7 @@ public sealed class CameraCaptureTests
         Assert.Null(status.DisconnectedSince);
         Assert.Equal(3, status.Reconnects);
         Assert.Equal(3, host.Metric("edgepose_camera_reconnects_total"));
+        Assert.Equal(3, host.Metric("edgepose_errors_total{stage=\"capture\"}"));
         Assert.Equal(1, host.Metric("edgepose_camera_connected"));
         Assert.All(cameras.Take(3), c => Assert.True(c.Disposed));
 
@@ -89,7 +90,8 @@ public sealed class CameraCaptureTests
         var camera = new FakeCamera(frames: 1, afterFrames: null);
         await using var host = CaptureHost.Create(new Dictionary<string, string?>(), _time, new FakeCameraFactory(_time, camera));
         await host.StartAsync();
-        await Poll.UntilAsync(() => host.Monitor.Status.Connected, "the first frame");
+        Assert.True(camera.Stalled.Wait(TimeSpan.FromSeconds(5)), "the camera never stalled");
+        Assert.True(host.Monitor.Status.Connected);
 
         _time.Advance(TimeSpan.FromSeconds(1.9));
         Assert.True(host.Monitor.Status.Connected);

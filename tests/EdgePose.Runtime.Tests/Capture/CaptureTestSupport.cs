@@ -178,6 +178,9 @@ internal sealed class FakeCamera(int frames, ReadOutcome? afterFrames, bool open
 
     public bool Disposed { get; private set; }
 
+    /// <summary>Set once a read blocks, that is, once the capture service has armed its read watchdog.</summary>
+    public ManualResetEventSlim Stalled { get; } = new();
+
     public void Open()
     {
         if (openFails)
@@ -202,6 +205,7 @@ internal sealed class FakeCamera(int frames, ReadOutcome? afterFrames, bool open
             return outcome;
         }
 
+        Stalled.Set();
         cancellationToken.WaitHandle.WaitOne();
         cancellationToken.ThrowIfCancellationRequested();
         return ReadOutcome.Failed;

@@ -24,6 +24,8 @@ public sealed class FileSourceCaptureTests : IDisposable
         var status = host.Monitor.Status;
         Assert.True(status.Connected);
         Assert.Null(status.Error);
+        // Wrapped by rewinding, not by failing and reopening.
+        Assert.Equal(0, status.Reconnects);
         Assert.StartsWith("video ", status.Description, StringComparison.Ordinal);
         Assert.True(host.Metric("edgepose_frames_captured_total") >= 45);
         Assert.Equal(1, host.Metric("edgepose_camera_connected"));
@@ -36,17 +38,23 @@ public sealed class FileSourceCaptureTests : IDisposable
         await using var host = CaptureHost.Create(Settings(("Source", "Video"), ("VideoPath", video), ("Loop", "false"), ("ChannelCapacity", "64")));
         await host.StartAsync();
 
-        var frames = await ReadFramesAsync(host, VideoFrames);
         await Poll.UntilAsync(() => host.Monitor.Status.Error == "source ended", "the source to end");
-
-        AssertInOrder(frames, sequence => (int)(sequence - 1));
         var status = host.Monitor.Status;
         Assert.False(status.Connected);
         Assert.Equal(VideoFrames, status.FramesCaptured);
         Assert.NotNull(status.DisconnectedSince);
         Assert.Equal(0, host.Metric("edgepose_camera_connected"));
 
+        // The end of the file does not discard what the pipeline has yet to read.
+        var frames = await ReadFramesAsync(host, VideoFrames - 1);
+        AssertInOrder(frames, sequence => (int)(sequence - 1));
+        Assert.True(host.Channel.Reader.TryPeek(out var last));
+        Assert.Equal(VideoFrames, last.Sequence);
+
+        // Stopping frees the frame nobody read, and the channel completes.
         await host.Host.StopAsync();
+        Assert.True(last.Image.IsDisposed);
+        Assert.False(host.Channel.Reader.TryRead(out _));
         await host.Channel.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
