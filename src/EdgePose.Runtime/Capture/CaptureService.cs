@@ -38,6 +38,13 @@ internal sealed class CaptureService(
         // Native reads block for a frame period or longer; on the thread pool they would hold a worker for the daemon's lifetime.
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // Queued frames hold native memory and nobody reads them after stop.
+        channel.Complete();
+    }
+
     private void Run(CancellationToken stoppingToken)
     {
         try
@@ -58,6 +65,7 @@ internal sealed class CaptureService(
                 }
 
                 MarkDisconnected(session.Error!);
+                metrics.Error(PoseMetrics.StageCapture);
                 var delay = _backoff.Next();
                 logger.SourceFailed(_status.Description, session.Error!, delay, session.Exception);
                 if (!WaitBeforeReconnect(delay, stoppingToken))
@@ -72,7 +80,8 @@ internal sealed class CaptureService(
         }
         finally
         {
-            channel.Complete();
+            // End of stream for the pipeline: it still gets the frames already queued, then sees the channel complete.
+            channel.Writer.TryComplete();
             if (_status.Connected)
             {
                 MarkDisconnected("capture stopped");

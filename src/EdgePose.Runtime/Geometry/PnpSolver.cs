@@ -32,7 +32,7 @@ public static class PnpSolver
         using var objectMat = ToMat(objectPoints);
         using var imageMat = ToMat(imagePoints);
         using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = Mat.FromArray(camera.DistortionArray());
+        using var distortion = DistortionMat(camera);
         using var rvec = new Mat();
         using var tvec = new Mat();
         var useGuess = initialGuess is not null;
@@ -78,7 +78,7 @@ public static class PnpSolver
         var n = objectPoints.Count;
         using var objectMat = ToMat(objectPoints);
         using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = Mat.FromArray(camera.DistortionArray());
+        using var distortion = DistortionMat(camera);
         using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
         using var tvec = Mat.FromArray(pose.Translation.ToArray());
         using var projected = new Mat();
@@ -184,7 +184,7 @@ public static class PnpSolver
     {
         using var objectMat = ToMat(objectPoints);
         using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = Mat.FromArray(camera.DistortionArray());
+        using var distortion = DistortionMat(camera);
         using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
         using var tvec = Mat.FromArray(pose.Translation.ToArray());
         using var projected = new Mat();
@@ -197,6 +197,10 @@ public static class PnpSolver
 
         return result;
     }
+
+    /// <summary>Mat.FromArray rejects an empty array; an empty Mat is how OpenCV spells "no distortion".</summary>
+    private static Mat DistortionMat(CameraIntrinsics camera) =>
+        camera.Distortion.IsDefaultOrEmpty ? new Mat() : Mat.FromArray(camera.DistortionArray());
 
     private static Mat ToMat(IReadOnlyList<Vec3> points)
     {

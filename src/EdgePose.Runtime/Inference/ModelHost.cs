@@ -20,6 +20,7 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private volatile OnnxPoseModel? _current;
     private volatile string? _lastError;
     private volatile bool _disposed;
@@ -36,6 +37,9 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
         _time = time;
         _logger = logger;
         _path = _options.ResolveModelPath();
+
+        // Kept apart from the source: a watcher reload racing Dispose must see "cancelled", not a disposed source.
+        _stoppingToken = _stopping.Token;
         (_state, _lastError) = _path is null
             ? (ModelState.Absent, $"No model configured ({InferenceOptions.SectionName}:{nameof(InferenceOptions.ModelPath)} is empty).")
             : (ModelState.Loading, null);
@@ -60,7 +64,7 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
         }
 
         // Session creation and warm-up take seconds on an edge board; the daemon serves the baseline meanwhile.
-        _initialLoad = Task.Run(() => ReloadAsync(_stopping.Token), CancellationToken.None);
+        _initialLoad = ReloadAsync(_stoppingToken);
         if (_options.WatchModelFile)
         {
             Watch(_path);
@@ -161,13 +165,15 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
                 : Fail(path, $"{path}: {ex.Message}", ex, missing: false);
         }
 
+        var previous = Interlocked.Exchange(ref _current, model);
         if (_disposed)
         {
-            model.Dispose();
+            // Dispose ran while this model loaded; whichever of the two swaps comes last, the model ends up disposed.
+            Interlocked.Exchange(ref _current, null)?.Dispose();
+            previous?.Dispose();
             return false;
         }
 
-        var previous = Interlocked.Exchange(ref _current, model);
         _state = ModelState.Loaded;
         _lastError = null;
 
@@ -250,7 +256,7 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
     {
         try
         {
-            await ReloadAsync(_stopping.Token);
+            await ReloadAsync(_stoppingToken);
         }
         catch (OperationCanceledException)
         {

@@ -19,6 +19,9 @@ internal sealed class OnnxPoseModel : IPoseModel
     private readonly RunOptions _runOptions = new();
     private readonly LetterboxTensor _input;
     private readonly OrtValue[] _inputValues;
+    private readonly float[] _keypoints = new float[2 * TargetObject.KeypointCount];
+    private readonly float[] _scores = new float[TargetObject.KeypointCount];
+    private readonly OrtValue[] _outputValues;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly double _scoreFloor;
@@ -35,6 +38,13 @@ internal sealed class OnnxPoseModel : IPoseModel
         Info = info;
         _input = new LetterboxTensor(info.Contract);
         _inputValues = [_input.Value];
+
+        // The contract fixes the output shapes, so ONNX Runtime writes straight into these instead of allocating per run.
+        _outputValues =
+        [
+            OrtValue.CreateTensorValueFromMemory(_keypoints, [1, TargetObject.KeypointCount, 2]),
+            OrtValue.CreateTensorValueFromMemory(_scores, [1, TargetObject.KeypointCount]),
+        ];
         _inputNames = [info.Contract.InputName];
         _outputNames = [info.Contract.KeypointsOutput, info.Contract.ScoresOutput];
         _scoreFloor = options.KeypointScoreFloor;
@@ -56,19 +66,10 @@ internal sealed class OnnxPoseModel : IPoseModel
             _input.Fill(image);
             var preprocessed = _time.GetTimestamp();
 
-            using var outputs = _session.Run(_runOptions, _inputNames, _inputValues, _outputNames);
-            var keypoints = outputs[0].GetTensorDataAsSpan<float>();
-            var scores = outputs[1].GetTensorDataAsSpan<float>();
-            if (keypoints.Length != 2 * TargetObject.KeypointCount || scores.Length != TargetObject.KeypointCount)
-            {
-                throw new InvalidOperationException(
-                    $"{Info.Path}: the model returned {keypoints.Length} keypoint values and {scores.Length} scores " +
-                    $"for one image, the contract says {2 * TargetObject.KeypointCount} and {TargetObject.KeypointCount}.");
-            }
-
+            _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
             var inferred = _time.GetTimestamp();
 
-            var (estimate, confidence) = SolvePose(keypoints, scores, camera.ScaledTo(image.Width, image.Height), target);
+            var (estimate, confidence) = SolvePose(camera.ScaledTo(image.Width, image.Height), target);
             var end = _time.GetTimestamp();
             return new ModelPoseResult(
                 estimate, confidence, _time.GetElapsedTime(start, preprocessed), _time.GetElapsedTime(preprocessed, inferred), _time.GetElapsedTime(inferred, end));
@@ -84,7 +85,7 @@ internal sealed class OnnxPoseModel : IPoseModel
             _input.Clear();
             for (var i = 0; i < runs; i++)
             {
-                using var outputs = _session.Run(_runOptions, _inputNames, _inputValues, _outputNames);
+                _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
             }
         }
     }
@@ -101,24 +102,28 @@ internal sealed class OnnxPoseModel : IPoseModel
 
             _disposed = true;
             _input.Dispose();
+            foreach (var output in _outputValues)
+            {
+                output.Dispose();
+            }
+
             _runOptions.Dispose();
             _session.Dispose();
         }
     }
 
-    private (PoseEstimate? Estimate, double Confidence) SolvePose(
-        ReadOnlySpan<float> keypoints, ReadOnlySpan<float> scores, CameraIntrinsics camera, TargetObject target)
+    private (PoseEstimate? Estimate, double Confidence) SolvePose(CameraIntrinsics camera, TargetObject target)
     {
         _objectPoints.Clear();
         _imagePoints.Clear();
         var scoreSum = 0.0;
         for (var i = 0; i < TargetObject.KeypointCount; i++)
         {
-            scoreSum += scores[i];
-            if (scores[i] >= _scoreFloor)
+            scoreSum += _scores[i];
+            if (_scores[i] >= _scoreFloor)
             {
                 _objectPoints.Add(target.Keypoints[i]);
-                _imagePoints.Add(_input.Geometry.ToImage(keypoints[2 * i], keypoints[(2 * i) + 1]));
+                _imagePoints.Add(_input.Geometry.ToImage(_keypoints[2 * i], _keypoints[(2 * i) + 1]));
             }
         }
 

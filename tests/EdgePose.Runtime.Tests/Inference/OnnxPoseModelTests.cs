@@ -1,0 +1,125 @@
+using EdgePose.Runtime.Inference;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgePose.Runtime.Tests.Inference;
+
+public sealed class OnnxPoseModelTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public void Falls_back_to_CPU_when_GPU_providers_are_not_in_this_build()
+    {
+        var path = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose).WriteTo(_directory.File("model.onnx"));
+        var options = InferenceTestKit.Options();
+        options.ExecutionProviders = [InferenceOptions.TensorRt, InferenceOptions.Cuda, InferenceOptions.Cpu];
+
+        using var model = InferenceTestKit.Load(path, options);
+
+        Assert.Equal(InferenceOptions.Cpu, model.Info.ExecutionProvider);
+    }
+
+    [Theory]
+    [InlineData(640, 480)]
+    [InlineData(1280, 960)]
+    public void Decodes_keypoints_to_the_true_pose(int frameWidth, int frameHeight)
+    {
+        // The camera is calibrated at 640×480; a larger frame exercises the intrinsics scaling as well as the letterbox.
+        var frameCamera = InferenceTestKit.Camera.ScaledTo(frameWidth, frameHeight);
+        var keypoints = InferenceTestKit.NormalisedKeypoints(InferenceTestKit.TruePose, frameCamera, 256, 256);
+        var path = new TestModelBuilder { Keypoints = keypoints }.WriteTo(_directory.File("model.onnx"));
+        var options = InferenceTestKit.Options();
+        using var model = InferenceTestKit.Load(path, options);
+        using var frame = InferenceTestKit.Frame(frameWidth, frameHeight);
+
+        var result = model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target);
+
+        var estimate = Assert.IsType<Poses.PoseEstimate>(result.Estimate);
+        Assert.True(estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose) < 1e-3, $"position error {estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose)} m");
+        Assert.True(estimate.Pose.AngleErrorDegreesTo(InferenceTestKit.TruePose) < 0.1, $"angle error {estimate.Pose.AngleErrorDegreesTo(InferenceTestKit.TruePose)}°");
+        Assert.True(estimate.ReprojectionErrorPx < 0.05);
+        Assert.InRange(result.Confidence, 0.9, 0.96);
+        Assert.True(result.Confidence >= options.ConfidenceThreshold);
+        Assert.Equal(result.Confidence, estimate.Confidence);
+        Assert.Equal(36, estimate.Covariance.Length);
+        Assert.True(result.Preprocess > TimeSpan.Zero && result.Inference > TimeSpan.Zero && result.Pnp > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Mediocre_scores_give_a_pose_below_the_confidence_threshold()
+    {
+        var model = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose) with { Scores = [.. Enumerable.Repeat(0.4f, 9)] };
+        var options = InferenceTestKit.Options();
+
+        var result = Estimate(model, options);
+
+        Assert.NotNull(result.Estimate);
+        Assert.True(result.Confidence < options.ConfidenceThreshold, $"confidence {result.Confidence}");
+    }
+
+    [Theory]
+    [InlineData(new[] { 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f })]
+    [InlineData(new[] { 0.9f, 0.9f, 0.9f, 0.9f, 0.9f, 0.1f, 0.1f, 0.1f, 0.1f })]
+    public void Too_few_confident_keypoints_give_no_pose(float[] scores)
+    {
+        var result = Estimate(InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose) with { Scores = [.. scores] }, InferenceTestKit.Options());
+
+        Assert.Null(result.Estimate);
+        Assert.Equal(0, result.Confidence);
+    }
+
+    [Fact]
+    public void Keypoints_that_disagree_with_any_pose_lower_the_confidence()
+    {
+        var keypoints = InferenceTestKit.NormalisedKeypoints(InferenceTestKit.TruePose, InferenceTestKit.Camera, 256, 256).ToArray();
+        keypoints[0] += 0.05f;
+        keypoints[9] -= 0.05f;
+
+        var result = Estimate(new TestModelBuilder { Keypoints = [.. keypoints] }, InferenceTestKit.Options());
+
+        Assert.NotNull(result.Estimate);
+        Assert.True(result.Estimate.ReprojectionErrorPx > 5);
+        Assert.True(result.Confidence < 0.5, $"confidence {result.Confidence}");
+    }
+
+    [Fact]
+    public void Runtime_failure_throws_for_the_caller_to_fall_back()
+    {
+        var path = new TestModelBuilder { FailsAtRun = true }.WriteTo(_directory.File("model.onnx"));
+        using var model = InferenceTestKit.Load(path, InferenceTestKit.Options(warmupRuns: 0));
+        using var frame = InferenceTestKit.Frame();
+
+        Assert.Throws<OnnxRuntimeException>(() => model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target));
+    }
+
+    [Fact]
+    public void Warm_up_surfaces_a_runtime_failure_at_load()
+    {
+        var path = new TestModelBuilder { FailsAtRun = true }.WriteTo(_directory.File("model.onnx"));
+
+        Assert.Throws<OnnxRuntimeException>(() => InferenceTestKit.Load(path, InferenceTestKit.Options(warmupRuns: 1)));
+    }
+
+    [Fact]
+    public void Disposed_model_refuses_to_estimate()
+    {
+        var path = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose).WriteTo(_directory.File("model.onnx"));
+        var model = InferenceTestKit.Load(path, InferenceTestKit.Options());
+        using var frame = InferenceTestKit.Frame();
+
+        model.Dispose();
+        model.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target));
+    }
+
+    private ModelPoseResult Estimate(TestModelBuilder builder, InferenceOptions options)
+    {
+        var path = builder.WriteTo(_directory.File($"model-{Guid.NewGuid():N}.onnx"));
+        using var model = InferenceTestKit.Load(path, options);
+        using var frame = InferenceTestKit.Frame();
+        return model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target);
+    }
+}
