@@ -13,7 +13,12 @@ public sealed class GstreamerSourceTests
     [InlineData("  Video I/O:\n    GStreamer:                   NO\n", false)]
     [InlineData("  Video I/O:\n    FFMPEG:  YES\n    v4l/v4l2:  YES (linux/videodev2.h)\n", false)]
     public void Build_information_is_read_for_gstreamer(string buildInformation, bool expected) =>
-        Assert.Equal(expected, OpenCvVideoBackends.HasGstreamer(buildInformation));
+        Assert.Equal(expected, OpenCvVideoBackends.EnabledIn(buildInformation).Contains("GStreamer"));
+
+    [Fact]
+    public void Video_backends_are_the_top_level_yes_entries_of_the_video_io_block() => Assert.Equal(
+        ["FFMPEG", "v4l/v4l2"],
+        OpenCvVideoBackends.EnabledIn("  Video I/O:\n    FFMPEG:  YES\n      avcodec:  YES (58.1)\n    GStreamer:  NO\n    v4l/v4l2:  YES (linux/videodev2.h)\n\n  Parallel framework:  pthreads\n"));
 
     [Fact]
     public async Task Host_start_fails_with_a_clear_error_when_opencv_has_no_gstreamer()
