@@ -32,7 +32,7 @@ public static class PnpSolver
         using var objectMat = ToMat(objectPoints);
         using var imageMat = ToMat(imagePoints);
         using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = Mat.FromArray(camera.DistortionArray());
+        using var distortion = DistortionMat(camera);
         using var rvec = new Mat();
         using var tvec = new Mat();
         var useGuess = initialGuess is not null;
@@ -78,7 +78,7 @@ public static class PnpSolver
         var n = objectPoints.Count;
         using var objectMat = ToMat(objectPoints);
         using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = Mat.FromArray(camera.DistortionArray());
+        using var distortion = DistortionMat(camera);
         using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
         using var tvec = Mat.FromArray(pose.Translation.ToArray());
         using var projected = new Mat();
@@ -170,7 +170,7 @@ public static class PnpSolver
     {
         using var objectMat = ToMat(objectPoints);
         using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = Mat.FromArray(camera.DistortionArray());
+        using var distortion = DistortionMat(camera);
         using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
         using var tvec = Mat.FromArray(pose.Translation.ToArray());
         using var projected = new Mat();
@@ -182,6 +182,13 @@ public static class PnpSolver
         }
 
         return result;
+    }
+
+    // Mat.FromArray rejects an empty array; OpenCV reads an empty Mat as "no distortion".
+    private static Mat DistortionMat(CameraIntrinsics camera)
+    {
+        var coefficients = camera.DistortionArray();
+        return coefficients.Length == 0 ? new Mat() : Mat.FromArray(coefficients);
     }
 
     private static Mat ToMat(IReadOnlyList<Vec3> points)
