@@ -16,12 +16,14 @@ public static class PnpSolver
     /// </summary>
     public const double MinimumPixelSigma = 0.25;
 
+    /// <param name="refineIteratively">After <paramref name="method"/>, refine with the iterative solver from its result; the covariance is computed once, at the end.</param>
     public static PnpSolution? Solve(
         IReadOnlyList<Vec3> objectPoints,
         IReadOnlyList<Point2d> imagePoints,
         CameraIntrinsics camera,
         SolvePnPMethod method,
-        RigidTransform? initialGuess = null)
+        RigidTransform? initialGuess = null,
+        bool refineIteratively = false)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
         if (objectPoints.Count < 4)
@@ -45,6 +47,11 @@ public static class PnpSolver
         try
         {
             Cv2.SolvePnP(objectMat, imageMat, k, distortion, rvec, tvec, useGuess, method);
+            if (refineIteratively && !rvec.Empty() && !tvec.Empty())
+            {
+                // Closed-form solvers (EPnP) seed; Levenberg-Marquardt then minimises the reprojection error itself.
+                Cv2.SolvePnP(objectMat, imageMat, k, distortion, rvec, tvec, useExtrinsicGuess: true, SolvePnPMethod.Iterative);
+            }
         }
         catch (OpenCVException)
         {

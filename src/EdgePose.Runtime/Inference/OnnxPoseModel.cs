@@ -135,13 +135,12 @@ internal sealed class OnnxPoseModel : IPoseModel
         // EPnP for a closed-form start, then Levenberg–Marquardt from it, rather than RANSAC: weak keypoints are already
         // gone (score floor), and with at most nine points RANSAC's minimal subsets barely outvote each other. A keypoint
         // that is confidently wrong instead shows in the reprojection error, which lowers the confidence below.
-        var initial = PnpSolver.Solve(_objectPoints, _imagePoints, camera, SolvePnPMethod.EPNP);
-        if (initial is null)
+        var solution = PnpSolver.Solve(_objectPoints, _imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
+        if (solution is null)
         {
             return (null, 0);
         }
 
-        var solution = PnpSolver.Solve(_objectPoints, _imagePoints, camera, SolvePnPMethod.Iterative, initial.Pose) ?? initial;
         var quality = Math.Clamp(1 - (solution.RmsReprojectionErrorPx / _maxReprojectionErrorPx), 0, 1);
         var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * quality;
 

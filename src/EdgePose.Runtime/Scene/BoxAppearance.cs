@@ -250,8 +250,10 @@ internal sealed class BoxAppearance : IDisposable
             levels[0] = level0;
             for (var i = 1; i < levels.Length; i++)
             {
+                // Area halving keeps pixel i of a level centred on 2i + 0.5 below, which the texture corner mapping
+                // relies on; PyrDown centres it on 2i and would shift far markers by up to a few texels.
                 levels[i] = new Mat();
-                Cv2.PyrDown(levels[i - 1], levels[i]);
+                Cv2.Resize(levels[i - 1], levels[i], new Size(levels[i - 1].Width / 2, levels[i - 1].Height / 2), 0, 0, InterpolationFlags.Area);
             }
 
             return levels;

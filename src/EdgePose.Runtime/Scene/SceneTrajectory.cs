@@ -37,14 +37,14 @@ internal sealed class SceneTrajectory(SyntheticSceneOptions options, CameraIntri
         var radius = obj.Diameter / 2;
         var maxX = Math.Max(0, ((z - radius) * (Math.Min(camera.Cx, camera.Width - camera.Cx) - EdgeMarginPx) / camera.Fx) - radius);
         var maxY = Math.Max(0, ((z - radius) * (Math.Min(camera.Cy, camera.Height - camera.Cy) - EdgeMarginPx) / camera.Fy) - radius);
-        var translation = new Vec3(0.6 * maxX * Math.Sin(2 * phase), 0.6 * maxY * Math.Sin((3 * phase) + 0.5), z);
+        var direction = new Vec3(0.6 * maxX * Math.Sin(2 * phase), 0.6 * maxY * Math.Sin((3 * phase) + 0.5), z).Normalized();
 
         // Marker face towards the camera, spinning about the optical axis and tilting far enough to show the other faces.
         var rotation = Rotation3.FromAxisAngle(new Vec3(0, 0, 1), 2 * phase)
             * Rotation3.FromAxisAngle(new Vec3(1, 0, 0), 1.2 * Math.Sin(3 * phase))
             * Rotation3.FromAxisAngle(new Vec3(0, 1, 0), 0.6 * Math.Sin(5 * phase))
             * Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI);
-        return new RigidTransform(rotation, translation);
+        return new RigidTransform(rotation, direction * z);
     }
 
     private RigidTransform RandomPose(Random random, TargetObject obj)

@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using EdgePose.Runtime.Geometry;
+using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Poses;
+using OpenCvSharp;
+using OpenCvSharp.Aruco;
+
+namespace EdgePose.Runtime.Baseline;
+
+/// <summary>ArUco detection + IPPE_SQUARE PnP per object marker, with the planar flip ambiguity made explicit.</summary>
+internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselineEstimator, IDisposable
+{
+    /// <summary>A flip guess closer than this to the solution is the face-on case, where both tilts fit by construction.</summary>
+    private const double FaceOnFlipDegrees = 2;
+
+    /// <summary>A refined flip that lands this close to the best solution found no second minimum.</summary>
+    private const double SameSolutionDegrees = 0.5;
+
+    private readonly ConcurrentDictionary<PredefinedDictionaryType, Lazy<MarkerDetector>> _detectors = new();
+
+    public ImmutableArray<PoseEstimate?> Estimate(Mat image, CameraIntrinsics camera, ImmutableArray<TargetObject> objects)
+    {
+        var imageCamera = camera.ScaledTo(image.Width, image.Height);
+        var detections = new Dictionary<PredefinedDictionaryType, (Point2f[][] Corners, int[] Ids)>();
+        var results = new PoseEstimate?[objects.Length];
+        for (var i = 0; i < objects.Length; i++)
+        {
+            var marker = objects[i].Marker;
+            if (!detections.TryGetValue(marker.Dictionary, out var found))
+            {
+                found = Detector(marker.Dictionary).Detect(image);
+                detections.Add(marker.Dictionary, found);
+            }
+
+            var index = Array.IndexOf(found.Ids, marker.Id);
+            if (index >= 0)
+            {
+                results[i] = EstimateFromCorners(marker, [.. found.Corners[index].Select(p => new Point2d(p.X, p.Y))], imageCamera, options);
+            }
+        }
+
+        return [.. results];
+    }
+
+    /// <summary>T_camera_object from the four detected marker corners (TL, TR, BR, BL), or null when PnP fails.</summary>
+    internal static PoseEstimate? EstimateFromCorners(FiducialMarker marker, IReadOnlyList<Point2d> imageCorners, CameraIntrinsics camera, BaselineOptions options)
+    {
+        var cornersInMarker = marker.CornersInMarker;
+        var best = PnpSolver.Solve(cornersInMarker, imageCorners, camera, SolvePnPMethod.IPPE_SQUARE);
+        if (best is null)
+        {
+            return null;
+        }
+
+        var flipGuess = FlipAboutLineOfSight(best.Pose);
+        var flipped = PnpSolver.Solve(cornersInMarker, imageCorners, camera, SolvePnPMethod.Iterative, flipGuess);
+        if (flipped is not null && flipped.RmsReprojectionErrorPx < best.RmsReprojectionErrorPx)
+        {
+            (best, flipped) = (flipped, best);
+        }
+
+        var faceOn = Rotation3.AngleBetweenDegrees(flipGuess.Rotation, best.Pose.Rotation) < FaceOnFlipDegrees;
+        var secondMinimum = flipped is not null && best.Pose.AngleErrorDegreesTo(flipped.Pose) > SameSolutionDegrees;
+        var ambiguous = faceOn || (secondMinimum
+            && flipped!.RmsReprojectionErrorPx <= options.AmbiguityErrorRatio * Math.Max(best.RmsReprojectionErrorPx, PnpSolver.MinimumPixelSigma));
+
+        // Evaluated in the object frame so the covariance is the object pose's, not the marker's.
+        var objectPose = best.Pose * marker.PoseInObject.Inverse();
+        var (rms, covariance) = PnpSolver.Evaluate(marker.CornersInObject, imageCorners, camera, objectPose);
+        var confidence = Math.Clamp(1 - (rms / options.MaxReprojectionErrorPx), 0, 1) * (ambiguous ? options.AmbiguousConfidenceFactor : 1);
+        return new PoseEstimate(objectPose, covariance, rms, confidence, ambiguous);
+    }
+
+    /// <summary>
+    /// The other IPPE candidate's neighbourhood: the marker normal reflected about the line of sight to the marker centre,
+    /// reached by the smallest rotation about the centre, so the corners project almost where they did.
+    /// </summary>
+    internal static RigidTransform FlipAboutLineOfSight(RigidTransform cameraToMarker)
+    {
+        var lineOfSight = cameraToMarker.Translation.Normalized();
+        var normal = cameraToMarker.Rotation.Column(2);
+        var reflected = (lineOfSight * (2 * normal.Dot(lineOfSight))) - normal;
+        var axis = normal.Cross(reflected);
+        var angle = Math.Atan2(axis.Length, normal.Dot(reflected));
+        return new RigidTransform(Rotation3.FromAxisAngle(axis, angle) * cameraToMarker.Rotation, cameraToMarker.Translation);
+    }
+
+    public void Dispose()
+    {
+        foreach (var detector in _detectors.Values.Where(d => d.IsValueCreated))
+        {
+            detector.Value.Dispose();
+        }
+    }
+
+    private MarkerDetector Detector(PredefinedDictionaryType dictionary) =>
+        _detectors.GetOrAdd(dictionary, d => new Lazy<MarkerDetector>(() => new MarkerDetector(d, options.CornerRefinement))).Value;
+
+    /// <summary>One ArucoDetector per dictionary; OpenCV does not promise it is thread-safe, so calls are serialised.</summary>
+    private sealed class MarkerDetector : IDisposable
+    {
+        private readonly Dictionary _dictionary;
+        private readonly ArucoDetector _detector;
+        private readonly Lock _lock = new();
+
+        public MarkerDetector(PredefinedDictionaryType dictionary, CornerRefineMethod refinement)
+        {
+            _dictionary = CvAruco.GetPredefinedDictionary(dictionary);
+            var parameters = new DetectorParameters { CornerRefinementMethod = refinement };
+            _detector = new ArucoDetector(_dictionary, parameters, new RefineParameters());
+        }
+
+        public (Point2f[][] Corners, int[] Ids) Detect(Mat image)
+        {
+            lock (_lock)
+            {
+                _detector.DetectMarkers(image, out var corners, out var ids, out _);
+                return (corners, ids);
+            }
+        }
+
+        public void Dispose()
+        {
+            _detector.Dispose();
+            _dictionary.Dispose();
+        }
+    }
+}

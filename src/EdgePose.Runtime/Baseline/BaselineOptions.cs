@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+using OpenCvSharp.Aruco;
+
+namespace EdgePose.Runtime.Baseline;
+
+/// <summary>Configuration section "EdgePose:Baseline": the scripted ArUco + PnP estimator.</summary>
+public sealed class BaselineOptions
+{
+    public const string SectionName = "EdgePose:Baseline";
+
+    /// <summary>RMS reprojection error at which confidence reaches 0 (it is 1 at 0 px, linear in between).</summary>
+    [Range(0.1, 100)] public double MaxReprojectionErrorPx { get; set; } = 3;
+
+    /// <summary>
+    /// The pose is rotation-ambiguous when the flipped IPPE solution reprojects within this factor of the best one
+    /// (errors below <see cref="Geometry.PnpSolver.MinimumPixelSigma"/> count as that much: no detector resolves less).
+    /// </summary>
+    [Range(1, 100)] public double AmbiguityErrorRatio { get; set; } = 2;
+
+    /// <summary>Confidence multiplier for rotation-ambiguous poses.</summary>
+    [Range(0, 1)] public double AmbiguousConfidenceFactor { get; set; } = 0.5;
+
+    public CornerRefineMethod CornerRefinement { get; set; } = CornerRefineMethod.Subpix;
+}

@@ -1,0 +1,154 @@
+using EdgePose.Runtime.Baseline;
+using EdgePose.Runtime.Geometry;
+using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Scene;
+using EdgePose.Runtime.Tests.Geometry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
+
+namespace EdgePose.Runtime.Tests.Baseline;
+
+public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly CameraIntrinsics Camera = CameraIntrinsics.Default640x480;
+    private static readonly TargetObject Box = TargetObject.DefaultBox;
+    private readonly ArucoBaselineEstimator _estimator = new(new BaselineOptions());
+
+    public void Dispose() => _estimator.Dispose();
+
+    [Fact]
+    public void Recovers_random_poses_with_a_visible_marker_to_millimetres_and_degrees()
+    {
+        var options = new SyntheticSceneOptions { Trajectory = TrajectoryKind.Random, OcclusionProbability = 0, MarkerHiddenProbability = 0, BlurProbability = 0 };
+        using var renderer = new SyntheticSceneRenderer(options, Camera, [Box]);
+        var positionErrors = new List<double>();
+        var angleErrors = new List<double>();
+        var missed = 0;
+        for (var index = 0L; positionErrors.Count + missed < 200; index++)
+        {
+            using var scene = renderer.Render(index);
+            var truth = scene.Truth.Objects[0];
+            if (!truth.MarkerVisible)
+            {
+                continue;
+            }
+
+            var estimate = _estimator.Estimate(scene.Image, Camera, [Box])[0];
+            if (estimate is null)
+            {
+                missed++;
+                continue;
+            }
+
+            positionErrors.Add(estimate.Pose.PositionErrorTo(truth.Pose));
+            angleErrors.Add(estimate.Pose.AngleErrorDegreesTo(truth.Pose));
+            PnpSolverTests.AssertValidCovariance(estimate.Covariance);
+            Assert.InRange(estimate.Confidence, 0, 1);
+        }
+
+        var within = positionErrors.Zip(angleErrors).Count(e => e.First < 0.005 && e.Second < 2);
+        output.WriteLine(
+            $"missed {missed}; position median {Percentile(positionErrors, 0.5) * 1000:F2} mm p90 {Percentile(positionErrors, 0.9) * 1000:F2} mm; "
+            + $"angle median {Percentile(angleErrors, 0.5):F2}° p90 {Percentile(angleErrors, 0.9):F2}°; within 5 mm/2°: {within}/200");
+
+        // Regression guard at the measured level, NOT the 95 % goal: a 4 cm marker is 24 px wide at 1 m, where 5 mm of
+        // depth is 0.12 px of corner error, finer than ArUco's subpixel corners deliver (AprilTag refinement: ~76 %).
+        Assert.True(within >= 80, $"only {within}/200 within 5 mm and 2°");
+        Assert.True(Percentile(positionErrors, 0.5) < 0.008);
+        Assert.True(Percentile(angleErrors, 0.5) < 1.5);
+    }
+
+    [Fact]
+    public void Hidden_marker_gives_no_pose()
+    {
+        var facing = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI + 0.3), new Vec3(0.02, 0.01, 0.5));
+        using var renderer = new SyntheticSceneRenderer(new SyntheticSceneOptions(), Camera, [Box]);
+        for (var i = 0; i < 10; i++)
+        {
+            using var hidden = renderer.Render(i, [facing], SceneConditions.Clean with { MarkerHidden = true });
+            Assert.Null(Assert.Single(_estimator.Estimate(hidden.Image, Camera, [Box])));
+
+            using var clean = renderer.Render(i, [facing], SceneConditions.Clean);
+            var estimate = Assert.Single(_estimator.Estimate(clean.Image, Camera, [Box]));
+            Assert.NotNull(estimate);
+            Assert.True(estimate.Pose.PositionErrorTo(facing) < 0.005);
+        }
+    }
+
+    [Fact]
+    public void Small_far_face_on_marker_is_flagged_ambiguous_and_a_near_tilted_one_is_not()
+    {
+        var faceOnFar = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI + 0.05), new Vec3(0.01, 0, 1.0));
+        var tiltedNear = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0.3, 0), Math.PI + 0.7), new Vec3(0, 0, 0.35));
+        var far = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(faceOnFar, 1), Camera, new BaselineOptions());
+        var near = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(tiltedNear, 2), Camera, new BaselineOptions());
+
+        Assert.NotNull(far);
+        Assert.NotNull(near);
+        Assert.True(far.RotationAmbiguous);
+        Assert.False(near.RotationAmbiguous);
+        Assert.True(far.Confidence < near.Confidence);
+        Assert.True(near.Pose.AngleErrorDegreesTo(tiltedNear) < 1);
+    }
+
+    [Fact]
+    public void The_flip_reflects_the_marker_normal_about_the_line_of_sight()
+    {
+        var pose = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI + 0.4), new Vec3(0.1, 0, 0.6));
+        var flipped = ArucoBaselineEstimator.FlipAboutLineOfSight(pose);
+        var ray = pose.Translation.Normalized();
+        var normal = pose.Rotation.Column(2);
+        var reflected = flipped.Rotation.Column(2);
+        Assert.Equal(normal.Dot(ray), reflected.Dot(ray), 9);
+        Assert.True((normal + reflected).Cross(ray).Length < 1e-9);
+        Assert.Equal(pose.Translation, flipped.Translation);
+    }
+
+    [Fact]
+    public void Confidence_is_one_for_exact_corners_and_zero_beyond_the_limit()
+    {
+        var pose = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0.2, 0), Math.PI + 0.6), new Vec3(0, 0, 0.4));
+        var exact = PnpSolver.Project(Box.Marker.CornersInObject, Camera, pose);
+        var estimate = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions());
+        Assert.NotNull(estimate);
+        Assert.Equal(1, estimate.Confidence, 3);
+        Assert.True(estimate.Pose.PositionErrorTo(pose) < 1e-6);
+
+        exact[0] = new OpenCvSharp.Point2d(exact[0].X + 12, exact[0].Y - 9);
+        var bad = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions());
+        Assert.NotNull(bad);
+        Assert.Equal(0, bad.Confidence);
+    }
+
+    [Fact]
+    public void AddBaseline_binds_validates_and_registers_the_estimator()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["EdgePose:Baseline:MaxReprojectionErrorPx"] = "5", ["EdgePose:Baseline:CornerRefinement"] = "Contour" })
+            .Build();
+        using var provider = new ServiceCollection().AddBaseline(configuration).BuildServiceProvider();
+        Assert.Equal(5, provider.GetRequiredService<IOptions<BaselineOptions>>().Value.MaxReprojectionErrorPx);
+        Assert.IsType<ArucoBaselineEstimator>(provider.GetRequiredService<IBaselineEstimator>());
+
+        var invalid = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["EdgePose:Baseline:MaxReprojectionErrorPx"] = "0" })
+            .Build();
+        using var bad = new ServiceCollection().AddBaseline(invalid).BuildServiceProvider();
+        Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<BaselineOptions>>().Value);
+    }
+
+    private static OpenCvSharp.Point2d[] NoisyCorners(RigidTransform pose, int seed)
+    {
+        var random = new Random(seed);
+        return [.. PnpSolver.Project(Box.Marker.CornersInObject, Camera, pose)
+            .Select(p => new OpenCvSharp.Point2d(p.X + ((random.NextDouble() - 0.5) * 0.3), p.Y + ((random.NextDouble() - 0.5) * 0.3)))];
+    }
+
+    private static double Percentile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
+    }
+}
