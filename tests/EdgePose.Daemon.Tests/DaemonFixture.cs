@@ -4,6 +4,8 @@ using EdgePose.Daemon.Hosting;
 using EdgePose.V1;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
 namespace EdgePose.Daemon.Tests;
@@ -94,7 +96,7 @@ public sealed class RunningDaemon : IAsyncDisposable
                 await Poses.GetLatestPoseAsync(new GetLatestPoseRequest());
                 return true;
             }
-            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.Unavailable)
+            catch (global::Grpc.Core.RpcException ex) when (ex.StatusCode == global::Grpc.Core.StatusCode.Unavailable)
             {
                 return false;
             }

@@ -1,5 +1,6 @@
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Scene;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenCvSharp;
 

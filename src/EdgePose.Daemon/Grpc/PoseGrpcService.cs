@@ -9,7 +9,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using OpenCvSharp;
-using V1 = EdgePose.V1;
 
 namespace EdgePose.Daemon.Grpc;
 

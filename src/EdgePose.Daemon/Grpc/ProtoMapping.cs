@@ -1,6 +1,5 @@
 using EdgePose.Runtime.Poses;
 using Google.Protobuf.WellKnownTypes;
-using V1 = EdgePose.V1;
 
 namespace EdgePose.Daemon.Grpc;
 

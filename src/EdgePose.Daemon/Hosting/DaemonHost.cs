@@ -1,6 +1,5 @@
 using EdgePose.Daemon.Grpc;
 using EdgePose.Daemon.Metrics;
-using EdgePose.Daemon.Systemd;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
@@ -64,7 +63,7 @@ internal static class DaemonHost
         return app;
     }
 
-    private static ListenAddress? ReadAddress(IConfiguration configuration, string key, string fallback)
+    private static ListenAddress? ReadAddress(ConfigurationManager configuration, string key, string fallback)
     {
         var section = configuration.GetSection(key);
         var text = section.Exists() ? section.Value : fallback;

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace EdgePose.Daemon.Metrics;
 
 /// <summary>Section "EdgePose:Metrics": the Prometheus listener, separate from gRPC.</summary>

@@ -282,12 +282,12 @@ public sealed class PoseServiceTests
             $"health {expected}");
 
     private static RigidTransform KnownPose { get; } = new(
-        Rotation3.FromRollPitchYaw(RollPitchYaw.FromDegrees(160, 15, 30)), new Vec3(0.03, -0.02, 0.45));
+        Rotation3.FromRollPitchYaw(EdgePose.Runtime.Geometry.RollPitchYaw.FromDegrees(160, 15, 30)), new Vec3(0.03, -0.02, 0.45));
 
     /// <summary>The default box at a known pose, marker towards the camera, rendered by the product's own renderer.</summary>
     private static byte[] EncodedScene(string extension)
     {
-        var renderer = new SyntheticSceneRenderer(new SyntheticSceneOptions { NoiseSigma = 0, ClutterShapes = 20 }, CameraIntrinsics.Default640x480, [TargetObject.DefaultBox]);
+        var renderer = new SyntheticSceneRenderer(new SyntheticSceneOptions { NoiseSigma = 0, ClutterShapes = 20 }, EdgePose.Runtime.Objects.CameraIntrinsics.Default640x480, [TargetObject.DefaultBox]);
         using var scene = renderer.Render(0, [KnownPose], SceneConditions.Clean);
         Cv2.ImEncode(extension, scene.Image, out var bytes);
         return bytes;

@@ -39,7 +39,7 @@ public sealed class DaemonProcessTests
                     await client.GetLatestPoseAsync(new GetLatestPoseRequest());
                     return true;
                 }
-                catch (Grpc.Core.RpcException)
+                catch (global::Grpc.Core.RpcException)
                 {
                     return false;
                 }
