@@ -1,14 +1,19 @@
 using EdgePose.Daemon.Systemd;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class SystemdServiceCollectionExtensions
 {
-    /// <summary>READY=1 after warm-up and watchdog pings from the pipeline loop; no-ops outside systemd.</summary>
+    /// <summary>Under systemd: READY=1 after warm-up and watchdog pings from the pipeline loop. Elsewhere nothing to notify.</summary>
     public static IServiceCollection AddSystemdIntegration(this IServiceCollection services)
     {
-        services.AddHostedService<SystemdReadiness>();
-        services.AddHostedService<SystemdWatchdog>();
+        if (SystemdHelpers.IsSystemdService())
+        {
+            services.AddHostedService<SystemdReadiness>();
+            services.AddHostedService<SystemdWatchdog>();
+        }
+
         return services;
     }
 }

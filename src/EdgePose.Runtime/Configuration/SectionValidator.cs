@@ -30,7 +30,8 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
     {
         foreach (var property in instance.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (property.GetIndexParameters().Length > 0 || !property.CanRead)
+            // Only bound settings: computed properties (derived from settings) are not configuration.
+            if (property.GetIndexParameters().Length > 0 || !property.CanRead || !property.CanWrite)
             {
                 continue;
             }
