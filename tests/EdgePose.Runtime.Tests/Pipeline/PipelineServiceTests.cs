@@ -1,0 +1,130 @@
+using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.Inference;
+using EdgePose.Runtime.Pipeline;
+using EdgePose.Runtime.Poses;
+using EdgePose.Runtime.Tests.Inference;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgePose.Runtime.Tests.Pipeline;
+
+/// <summary>The whole runtime on the synthetic camera, as the daemon hosts it.</summary>
+public sealed class PipelineServiceTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task Poses_appear_with_increasing_sequence_numbers_and_per_stage_timings()
+    {
+        using var host = Build(cameraFps: 30, Scenes.Model(_directory, Scenes.MarkerFacing));
+        await host.StartAsync();
+        var store = host.Services.GetRequiredService<IPoseResultStore>();
+        using var subscription = store.Subscribe();
+
+        var results = new List<PoseResult>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await foreach (var result in subscription.Results.ReadAllAsync(timeout.Token))
+        {
+            results.Add(result);
+            if (results.Count == 10)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(results.Select(r => r.FrameSequence).Order(), results.Select(r => r.FrameSequence));
+        Assert.Equal(results.Count, results.Select(r => r.FrameSequence).Distinct().Count());
+        Assert.All(results, r =>
+        {
+            Assert.True(r.PublishTime >= r.CaptureTime);
+            Assert.True(r.Timings.EndToEnd > TimeSpan.Zero);
+            Assert.Single(r.Poses);
+        });
+        Assert.Equal(PipelineState.Ready, store.Current.State);
+        Assert.True(store.Current.FramesProcessed >= 10);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_camera_faster_than_the_pipeline_drops_the_oldest_frames_and_counts_them()
+    {
+        using var host = Build(cameraFps: 1000, modelPath: "");
+        await host.StartAsync();
+        var store = host.Services.GetRequiredService<IPoseResultStore>();
+        var capture = host.Services.GetRequiredService<ICaptureMonitor>();
+
+        await WaitUntil(() => capture.Status.FramesCaptured > store.Current.FramesProcessed + 20, "frames to pile up");
+        await host.StopAsync();
+
+        var dropped = Scrape(host, "edgepose_frames_dropped_total");
+        Assert.True(dropped > 0);
+        Assert.True(capture.Status.FramesCaptured - store.Current.FramesProcessed <= dropped + 2 /* capacity */ + 1 /* in flight */);
+    }
+
+    [Fact]
+    public async Task Stopping_ends_streams_and_releases_the_model_and_queued_frames()
+    {
+        using var host = Build(cameraFps: 200, Scenes.Model(_directory, Scenes.MarkerFacing));
+        await host.StartAsync();
+        var store = host.Services.GetRequiredService<IPoseResultStore>();
+        var frames = host.Services.GetRequiredService<FrameChannel>();
+        var modelHost = host.Services.GetRequiredService<IModelHost>();
+        using var subscription = store.Subscribe();
+        await WaitUntil(() => store.Current.FramesProcessed > 5, "the first results");
+        var model = modelHost.Current!;
+
+        await host.StopAsync();
+        host.Dispose();
+
+        Assert.Equal(PipelineState.Stopped, store.Current.State);
+        Assert.True(subscription.Results.Completion.IsCompleted || await subscription.Results.Completion.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => true));
+        Assert.False(frames.Reader.TryRead(out _));
+        using var image = InferenceTestKit.Frame();
+        Assert.Throws<ObjectDisposedException>(() => model.Estimate(image, InferenceTestKit.Camera, InferenceTestKit.Target));
+    }
+
+    private static IHost Build(double cameraFps, string modelPath)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EdgePose:Capture:Synthetic:FramesPerSecond"] = cameraFps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EdgePose:Inference:ModelPath"] = modelPath,
+            ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",
+            ["EdgePose:Inference:WatchModelFile"] = "false",
+        });
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddWorkcell(builder.Configuration)
+            .AddPoseMetrics(registry)
+            .AddCapture(builder.Configuration)
+            .AddBaseline(builder.Configuration)
+            .AddInference(builder.Configuration)
+            .AddPosePipeline(builder.Configuration);
+        return builder.Build();
+    }
+
+    private static double Scrape(IHost host, string name)
+    {
+        var registry = host.Services.GetRequiredService<Prometheus.CollectorRegistry>();
+        using var stream = new MemoryStream();
+        registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
+        var line = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+}

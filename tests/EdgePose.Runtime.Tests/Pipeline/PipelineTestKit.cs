@@ -1,0 +1,95 @@
+using EdgePose.Runtime.Geometry;
+using EdgePose.Runtime.Inference;
+using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Pipeline;
+using EdgePose.Runtime.Scene;
+using EdgePose.Runtime.Tests.Inference;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgePose.Runtime.Tests.Pipeline;
+
+/// <summary>The estimator wired as the daemon wires it (real baseline, real ONNX model host), configured per test.</summary>
+internal sealed class EstimatorUnderTest : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    private EstimatorUnderTest(ServiceProvider services, Prometheus.CollectorRegistry registry)
+    {
+        _services = services;
+        Registry = registry;
+    }
+
+    public IPoseEstimator Estimator => _services.GetRequiredService<IPoseEstimator>();
+
+    public IModelHost ModelHost => _services.GetRequiredService<IModelHost>();
+
+    public Prometheus.CollectorRegistry Registry { get; }
+
+    public static async Task<EstimatorUnderTest> CreateAsync(string policy, string? modelPath, TimeProvider? clock = null, int warmupRuns = 1)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EdgePose:Pipeline:FallbackPolicy"] = policy,
+            ["EdgePose:Inference:ModelPath"] = modelPath ?? "",
+            ["EdgePose:Inference:WatchModelFile"] = "false",
+            ["EdgePose:Inference:WarmupRuns"] = warmupRuns.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",
+        }).Build();
+        var collection = new ServiceCollection();
+        collection.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        collection.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        if (clock is not null)
+        {
+            collection.AddSingleton<TimeProvider>(clock);
+        }
+
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        collection.AddWorkcell(configuration)
+            .AddPoseMetrics(registry)
+            .AddBaseline(configuration)
+            .AddInference(configuration)
+            .AddPosePipeline(configuration);
+        var under = new EstimatorUnderTest(collection.BuildServiceProvider(), registry);
+        if (!string.IsNullOrEmpty(modelPath))
+        {
+            await under.ModelHost.ReloadAsync(CancellationToken.None);
+        }
+
+        return under;
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
+
+internal static class Scenes
+{
+    /// <summary>The marker on the box's top face looks at the camera.</summary>
+    public static RigidTransform MarkerFacing { get; } = new(
+        Rotation3.FromRollPitchYaw(RollPitchYaw.FromDegrees(160, 10, 30)), new Vec3(0.03, -0.02, 0.5));
+
+    public static RenderedScene Render(RigidTransform pose, bool markerHidden = false)
+    {
+        using var renderer = new SyntheticSceneRenderer(
+            new SyntheticSceneOptions { NoiseSigma = 0, ClutterShapes = 10 }, InferenceTestKit.Camera, [TargetObject.DefaultBox]);
+        return renderer.Render(0, [pose], SceneConditions.Clean with { MarkerHidden = markerHidden });
+    }
+
+    public static string Model(TempDirectory directory, RigidTransform pose, Func<TestModelBuilder, TestModelBuilder>? change = null)
+    {
+        var builder = InferenceTestKit.ModelSeeing(pose);
+        return (change?.Invoke(builder) ?? builder).WriteTo(directory.File($"model-{Guid.NewGuid():N}.onnx"));
+    }
+}
+
+/// <summary>A clock on which every reading is 50 ms after the previous one: anything timed with it looks slow.</summary>
+internal sealed class SlowClock : TimeProvider
+{
+    private long _ticks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => Interlocked.Add(ref _ticks, TimeSpan.TicksPerMillisecond * 50);
+}
