@@ -35,6 +35,16 @@ internal static class EdgePoseCommandLine
         return root;
     }
 
+    /// <summary>Errors that mean "the configuration is wrong", as opposed to bugs: reported in one line each, exit 78.</summary>
+    public static bool IsConfigurationError(Exception exception) => exception switch
+    {
+        OptionsValidationException or FatalConfigurationException => true,
+        // The configuration binder's own message names the key and the value ("Failed to convert configuration value 'x' at 'EdgePose:…'").
+        InvalidOperationException { Message: var message } when message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => true,
+        InvalidDataException => true,
+        _ => false,
+    };
+
     /// <summary>One line per problem on stderr, naming the setting, and a non-zero exit code.</summary>
     public static int ReportConfigurationError(Exception exception)
     {
@@ -58,7 +68,7 @@ internal static class EdgePoseCommandLine
         {
             return run();
         }
-        catch (Exception ex) when (ex is OptionsValidationException or FatalConfigurationException)
+        catch (Exception ex) when (IsConfigurationError(ex))
         {
             return ReportConfigurationError(ex);
         }
@@ -70,7 +80,7 @@ internal static class EdgePoseCommandLine
         {
             return await run();
         }
-        catch (Exception ex) when (ex is OptionsValidationException or FatalConfigurationException)
+        catch (Exception ex) when (IsConfigurationError(ex))
         {
             return ReportConfigurationError(ex);
         }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using EdgePose.Daemon.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace EdgePose.Daemon.Cli;
 
@@ -13,7 +12,7 @@ internal static class ServeCommand
         {
             app = DaemonHost.Build(binding.ConfigFileValue(result), binding.Flags(result));
         }
-        catch (Exception ex) when (ex is OptionsValidationException or FatalConfigurationException or InvalidDataException)
+        catch (Exception ex) when (EdgePoseCommandLine.IsConfigurationError(ex))
         {
             return EdgePoseCommandLine.ReportConfigurationError(ex);
         }
@@ -22,7 +21,7 @@ internal static class ServeCommand
         {
             await app.StartAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is OptionsValidationException or FatalConfigurationException or InvalidDataException)
+        catch (Exception ex) when (EdgePoseCommandLine.IsConfigurationError(ex))
         {
             await app.DisposeAsync();
             return EdgePoseCommandLine.ReportConfigurationError(ex);

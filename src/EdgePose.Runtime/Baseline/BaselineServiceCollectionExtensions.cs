@@ -1,4 +1,5 @@
 using EdgePose.Runtime.Baseline;
+using EdgePose.Runtime.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -9,11 +10,10 @@ public static class BaselineServiceCollectionExtensions
     /// <summary>Binds and validates "EdgePose:Baseline" and registers the ArUco <see cref="IBaselineEstimator"/>.</summary>
     public static IServiceCollection AddBaseline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<BaselineOptions>()
-            .Bind(configuration.GetSection(BaselineOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Validate(o => Enum.IsDefined(o.CornerRefinement), "EdgePose:Baseline:CornerRefinement is not a known corner refinement method.")
-            .ValidateOnStart();
+        services.BindAndValidateSection<BaselineOptions>(configuration, BaselineOptions.SectionName, static o =>
+            Enum.IsDefined(o.CornerRefinement)
+                ? []
+                : [SettingFailure.Format($"{BaselineOptions.SectionName}:CornerRefinement", o.CornerRefinement, $"must be one of {string.Join(", ", Enum.GetNames(o.CornerRefinement.GetType()))}.")]);
         services.AddSingleton<IBaselineEstimator>(sp => new ArucoBaselineEstimator(sp.GetRequiredService<IOptions<BaselineOptions>>().Value));
         return services;
     }

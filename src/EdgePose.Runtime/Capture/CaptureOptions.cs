@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using EdgePose.Runtime.Scene;
-using Microsoft.Extensions.Options;
 
 namespace EdgePose.Runtime.Capture;
 
@@ -36,33 +35,32 @@ public sealed class CaptureOptions
     public string? CameraDevice { get; set; }
 
     /// <summary>Requested camera width; the driver may pick the nearest mode it supports.</summary>
-    [Range(16, 8192, ErrorMessage = "EdgePose:Capture:Width must be between {1} and {2}.")]
+    [Range(16, 8192)]
     public int Width { get; set; } = 640;
 
-    [Range(16, 8192, ErrorMessage = "EdgePose:Capture:Height must be between {1} and {2}.")]
+    [Range(16, 8192)]
     public int Height { get; set; } = 480;
 
     /// <summary>Requested camera rate; also the replay rate of image folders and of videos that do not state their own.</summary>
-    [Range(0.1, 1000, ErrorMessage = "EdgePose:Capture:FramesPerSecond must be between {1} and {2}.")]
+    [Range(0.1, 1000)]
     public double FramesPerSecond { get; set; } = 30;
 
     /// <summary>A pipeline ending in "appsink", e.g. "nvarguscamerasrc ! nvvidconv ! video/x-raw,format=BGRx ! videoconvert ! appsink".</summary>
     public string? GstreamerPipeline { get; set; }
 
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "EdgePose:Capture:ReconnectInitialDelay must be between {1} and {2}.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(0.5);
 
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "EdgePose:Capture:ReconnectMaxDelay must be between {1} and {2}.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Frames waiting for the pipeline; older ones are dropped so the pipeline always works on the newest.</summary>
-    [Range(1, 1000, ErrorMessage = "EdgePose:Capture:ChannelCapacity must be between {1} and {2}.")]
+    [Range(1, 1000)]
     public int ChannelCapacity { get; set; } = 2;
 
     /// <summary>A source that delivers no frame for this long (or for three frame periods, if longer) counts as failed.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00", ErrorMessage = "EdgePose:Capture:ReadTimeout must be between {1} and {2}.")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    [ValidateObjectMembers]
     public SyntheticSceneOptions Synthetic { get; set; } = new();
 }

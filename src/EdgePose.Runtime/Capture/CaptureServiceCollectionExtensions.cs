@@ -1,4 +1,5 @@
 using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,19 +15,7 @@ public static class CaptureServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCapture(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CaptureOptions>()
-            .Bind(configuration.GetSection(CaptureOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Requires(CaptureSourceKind.Video, nameof(CaptureOptions.VideoPath), o => o.VideoPath)
-            .Requires(CaptureSourceKind.Images, nameof(CaptureOptions.ImagesDirectory), o => o.ImagesDirectory)
-            .Requires(CaptureSourceKind.Camera, nameof(CaptureOptions.CameraDevice), o => o.CameraDevice)
-            .Requires(CaptureSourceKind.Gstreamer, nameof(CaptureOptions.GstreamerPipeline), o => o.GstreamerPipeline)
-            // Checked at start so the daemon exits with the reason instead of retrying a source that can never open.
-            .Validate(o => o.Source != CaptureSourceKind.Gstreamer || OpenCvVideoBackends.GstreamerAvailable, GstreamerSource.UnavailableMessage)
-            .Validate(
-                o => o.ReconnectMaxDelay >= o.ReconnectInitialDelay,
-                "EdgePose:Capture:ReconnectMaxDelay must not be shorter than EdgePose:Capture:ReconnectInitialDelay.")
-            .ValidateOnStart();
+        services.BindAndValidateSection<CaptureOptions>(configuration, CaptureOptions.SectionName, CrossFieldRules);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IFrameSourceFactory, FrameSourceFactory>();
@@ -38,9 +27,31 @@ public static class CaptureServiceCollectionExtensions
         return services;
     }
 
-    private static OptionsBuilder<CaptureOptions> Requires(
-        this OptionsBuilder<CaptureOptions> builder, CaptureSourceKind source, string setting, Func<CaptureOptions, string?> value) =>
-        builder.Validate(
-            o => o.Source != source || !string.IsNullOrWhiteSpace(value(o)),
-            $"{CaptureOptions.SectionName}:{setting} is required when Source is {source}.");
+    private static IEnumerable<string> CrossFieldRules(CaptureOptions o)
+    {
+        var required = o.Source switch
+        {
+            CaptureSourceKind.Video => (nameof(CaptureOptions.VideoPath), o.VideoPath),
+            CaptureSourceKind.Images => (nameof(CaptureOptions.ImagesDirectory), o.ImagesDirectory),
+            CaptureSourceKind.Camera => (nameof(CaptureOptions.CameraDevice), o.CameraDevice),
+            CaptureSourceKind.Gstreamer => (nameof(CaptureOptions.GstreamerPipeline), o.GstreamerPipeline),
+            _ => ((string Setting, string? Value)?)null,
+        };
+        if (required is { } r && string.IsNullOrWhiteSpace(r.Value))
+        {
+            yield return SettingFailure.Format($"{CaptureOptions.SectionName}:{r.Setting}", r.Value, $"is required when Source is {o.Source}.");
+        }
+
+        // Checked at start so the daemon exits with the reason instead of retrying a source that can never open.
+        if (o.Source == CaptureSourceKind.Gstreamer && !OpenCvVideoBackends.GstreamerAvailable)
+        {
+            yield return SettingFailure.Format($"{CaptureOptions.SectionName}:Source", o.Source, GstreamerSource.UnavailableMessage);
+        }
+
+        if (o.ReconnectMaxDelay < o.ReconnectInitialDelay)
+        {
+            yield return SettingFailure.Format(
+                $"{CaptureOptions.SectionName}:ReconnectMaxDelay", o.ReconnectMaxDelay, "must not be shorter than EdgePose:Capture:ReconnectInitialDelay.");
+        }
+    }
 }

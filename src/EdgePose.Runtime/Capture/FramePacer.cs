@@ -1,6 +1,6 @@
 namespace EdgePose.Runtime.Capture;
 
-/// <summary>Replays file sources at a fixed rate, as a camera would deliver them, instead of as fast as they decode.</summary>
+/// <summary>Delivers file and synthetic frames at a fixed rate, as a camera would, instead of as fast as they decode or render.</summary>
 internal sealed class FramePacer(double framesPerSecond, TimeProvider timeProvider)
 {
     private readonly double _periodTicks = timeProvider.TimestampFrequency / framesPerSecond;

@@ -1,3 +1,4 @@
+using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,14 +13,13 @@ public static class InferenceServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddInference(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<InferenceOptions>()
-            .Bind(configuration.GetSection(InferenceOptions.SectionName))
-            .ValidateDataAnnotations()
-            .Validate(
-                o => o.HasValidExecutionProviders,
-                $"{InferenceOptions.SectionName}:{nameof(InferenceOptions.ExecutionProviders)} allows only " +
-                $"{string.Join(", ", InferenceOptions.AllowedExecutionProviders)} (case-insensitive).")
-            .ValidateOnStart();
+        services.BindAndValidateSection<InferenceOptions>(configuration, InferenceOptions.SectionName, static o =>
+            o.HasValidExecutionProviders
+                ? []
+                : [SettingFailure.Format(
+                    $"{InferenceOptions.SectionName}:{nameof(InferenceOptions.ExecutionProviders)}",
+                    o.ExecutionProviders,
+                    $"allows only {string.Join(", ", InferenceOptions.AllowedExecutionProviders)} (case-insensitive).")]);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<OrtSessionFactory>();
         services.AddSingleton<ModelLoader>();

@@ -9,18 +9,16 @@ public sealed class SyntheticFrameSource : IFrameSource
 {
     private readonly SyntheticSceneRenderer _renderer;
     private readonly TimeProvider _timeProvider;
-    private readonly double _periodTicks;
+    private readonly double _framesPerSecond;
     private long _nextIndex;
-    private long _scheduleStart;
-    private long _scheduledFrames;
-    private bool _open;
+    private FramePacer? _pacer;
 
     public SyntheticFrameSource(SyntheticSceneOptions options, Workcell workcell, TimeProvider timeProvider)
     {
         _renderer = new SyntheticSceneRenderer(options, workcell.Camera, workcell.Objects);
         _timeProvider = timeProvider;
         NominalFramesPerSecond = options.FramesPerSecond;
-        _periodTicks = timeProvider.TimestampFrequency / options.FramesPerSecond;
+        _framesPerSecond = options.FramesPerSecond;
         Description = $"synthetic {workcell.Camera.Width}x{workcell.Camera.Height}@{options.FramesPerSecond:0.##} seed {options.Seed}";
     }
 
@@ -28,16 +26,11 @@ public sealed class SyntheticFrameSource : IFrameSource
 
     public double NominalFramesPerSecond { get; }
 
-    public void Open()
-    {
-        _scheduleStart = _timeProvider.GetTimestamp();
-        _scheduledFrames = 0;
-        _open = true;
-    }
+    public void Open() => _pacer = new FramePacer(_framesPerSecond, _timeProvider);
 
     public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
     {
-        if (!_open)
+        if (_pacer is null)
         {
             throw new InvalidOperationException("Open the synthetic source before reading from it.");
         }
@@ -48,30 +41,9 @@ public sealed class SyntheticFrameSource : IFrameSource
             truth = scene.Truth;
         }
 
-        WaitForSlot(cancellationToken);
+        _pacer.WaitForSlot(cancellationToken);
         return ReadOutcome.Frame;
     }
 
     public void Dispose() => _renderer.Dispose();
-
-    // Deadlines are start + n·period from one origin, so rounding never accumulates into drift.
-    private void WaitForSlot(CancellationToken cancellationToken)
-    {
-        var now = _timeProvider.GetTimestamp();
-        var due = _scheduleStart + (long)(_scheduledFrames * _periodTicks);
-        if (now - due > _periodTicks)
-        {
-            // A stalled consumer gets the next frame now rather than a burst of catch-up frames, as a real camera would.
-            _scheduleStart = now;
-            _scheduledFrames = 1;
-            return;
-        }
-
-        _scheduledFrames++;
-        if (due > now)
-        {
-            var wait = TimeSpan.FromSeconds((double)(due - now) / _timeProvider.TimestampFrequency);
-            Task.Delay(wait, _timeProvider, cancellationToken).GetAwaiter().GetResult();
-        }
-    }
 }

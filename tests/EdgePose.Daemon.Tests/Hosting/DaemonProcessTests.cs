@@ -12,6 +12,8 @@ public sealed class DaemonProcessTests
     [InlineData("EdgePose:Pipeline:LatencyBudget=00:05:00", "EdgePose:Pipeline:LatencyBudget", "00:05:00")]
     [InlineData("EdgePose:Grpc:Address=nowhere", "EdgePose:Grpc:Address", "nowhere")]
     [InlineData("EdgePose:Capture:Source=Video", "EdgePose:Capture:VideoPath", "")]
+    [InlineData("EdgePose:Capture:Source=Webcam", "EdgePose:Capture:Source", "Webcam")]
+    [InlineData("EdgePose:Workcell:Objects:0:Marker:Dictionary=Dict9X9", "EdgePose:Workcell:Objects:0:Marker:Dictionary", "Dict9X9")]
     public async Task A_bad_configuration_value_exits_non_zero_naming_the_setting(string assignment, string setting, string value)
     {
         using var process = Start("serve", "--set", assignment, "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "");

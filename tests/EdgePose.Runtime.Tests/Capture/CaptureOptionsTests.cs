@@ -8,15 +8,15 @@ namespace EdgePose.Runtime.Tests.Capture;
 public sealed class CaptureOptionsTests
 {
     [Theory]
-    [InlineData("Source=Video", "EdgePose:Capture:VideoPath is required when Source is Video")]
-    [InlineData("Source=Images", "EdgePose:Capture:ImagesDirectory is required when Source is Images")]
-    [InlineData("Source=Camera;CameraDevice= ", "EdgePose:Capture:CameraDevice is required when Source is Camera")]
-    [InlineData("Source=Gstreamer", "EdgePose:Capture:GstreamerPipeline is required when Source is Gstreamer")]
+    [InlineData("Source=Video", "EdgePose:Capture:VideoPath = '': is required when Source is Video")]
+    [InlineData("Source=Images", "EdgePose:Capture:ImagesDirectory = '': is required when Source is Images")]
+    [InlineData("Source=Camera;CameraDevice= ", "EdgePose:Capture:CameraDevice = ' ': is required when Source is Camera")]
+    [InlineData("Source=Gstreamer", "EdgePose:Capture:GstreamerPipeline = '': is required when Source is Gstreamer")]
     [InlineData("ChannelCapacity=0", "EdgePose:Capture:ChannelCapacity")]
     [InlineData("ReadTimeout=00:00:00", "EdgePose:Capture:ReadTimeout")]
     [InlineData("ReconnectInitialDelay=00:00:05;ReconnectMaxDelay=00:00:01", "EdgePose:Capture:ReconnectMaxDelay")]
-    [InlineData("Width=0", "EdgePose:Capture:Width")]
-    [InlineData("Synthetic:FramesPerSecond=0", "CaptureOptions.Synthetic' members: 'FramesPerSecond'")]
+    [InlineData("Width=0", "EdgePose:Capture:Width = '0': must be between 16 and 8192.")]
+    [InlineData("Synthetic:FramesPerSecond=0", "EdgePose:Capture:Synthetic:FramesPerSecond = '0': must be between 0.1 and 1000.")]
     public void Invalid_settings_are_rejected_with_the_setting_named(string settings, string expected)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Bind(settings));
