@@ -27,7 +27,10 @@ internal static class DoctorCommand
             }
         }
 
-        await using var app = DaemonHost.Build(binding.ConfigFileValue(result), binding.Flags(result));
+        var flags = binding.Flags(result);
+        // The report is the output; only warnings from the checks themselves belong beside it.
+        flags.TryAdd("Logging:LogLevel:Default", "Warning");
+        await using var app = DaemonHost.Build(binding.ConfigFileValue(result), flags);
         foreach (var (section, _) in EffectiveOptions.Resolve(app.Services))
         {
             Report("OK", "config", $"EdgePose:{section} valid");
