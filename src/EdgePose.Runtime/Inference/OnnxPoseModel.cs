@@ -76,6 +76,18 @@ internal sealed class OnnxPoseModel : IPoseModel
         }
     }
 
+    /// <summary>The network's raw outputs for an image (normalised keypoints, scores): what the parity test compares with PyTorch.</summary>
+    internal (float[] Keypoints, float[] Scores) Infer(Mat image)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _input.Fill(image);
+            _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
+            return ([.. _keypoints], [.. _scores]);
+        }
+    }
+
     /// <summary>Runs inference on an all-padding input so lazy allocations and kernel selection happen before the first frame.</summary>
     public void Warmup(int runs)
     {
