@@ -98,6 +98,7 @@ internal static class StageBenchmark
     private static List<double> BareInference(ModelInfo info, int runs)
     {
         using var options = new SessionOptions { IntraOpNumThreads = 2, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var session = new InferenceSession(info.Path, options);
         var c = info.Contract;
         var input = new float[3 * c.InputWidth * c.InputHeight];

@@ -31,6 +31,10 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
 
+        // Spinning intra-op threads keep the cores busy after each run, stealing them from the OpenCV stages that
+        // follow (PnP took 8x longer on 2 cores) and burning power on a board; the pipeline runs one frame at a time.
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+
         // Provider options are released once the session exists: the one point where the native side has certainly consumed them.
         var providerOptions = new List<IDisposable>();
         try
