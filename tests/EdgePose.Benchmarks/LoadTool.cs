@@ -35,46 +35,44 @@ internal static class LoadTool
         return 0;
     }
 
-    /// <summary>For each client count: did every stream receive every published result (consecutive frame sequences)?</summary>
+    /// <summary>
+    /// For each client count: did every stream receive every result the pipeline published in the window? (Frame sequence
+    /// numbers have gaps of their own when the camera outpaces the pipeline, so results are counted, not sequences.)
+    /// </summary>
     public static async Task<int> StreamsAsync(string target, IReadOnlyList<int> clientCounts, double seconds, TextWriter output)
     {
-        using var channel = GrpcChannel.ForAddress($"http://{target}");
+        // Kestrel allows 100 streams per HTTP/2 connection; more clients than that need more connections, as separate clients would have.
+        using var channel = GrpcChannel.ForAddress(
+            $"http://{target}", new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } });
         var client = new PoseService.PoseServiceClient(channel);
         output.WriteLine($"StreamPoses against {target}, {seconds} s per level");
         var best = 0;
         foreach (var count in clientCounts)
         {
             var before = await client.GetStatusAsync(new GetStatusRequest());
-            var gaps = new long[count];
             var received = new long[count];
             using var window = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
             await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
             {
                 using var call = client.StreamPoses(new StreamPosesRequest(), cancellationToken: window.Token);
-                long last = -1;
                 try
                 {
                     while (await call.ResponseStream.MoveNext(window.Token))
                     {
-                        var sequence = call.ResponseStream.Current.FrameSequence;
-                        if (last >= 0 && sequence != last + 1)
-                        {
-                            gaps[i] += sequence - last - 1;
-                        }
-
-                        last = sequence;
                         received[i]++;
                     }
                 }
-                catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled)
+                catch (RpcException) when (window.IsCancellationRequested)
                 {
                 }
             }));
             var after = await client.GetStatusAsync(new GetStatusRequest());
             var published = after.FramesProcessed - before.FramesProcessed;
-            var skipped = gaps.Sum();
-            output.WriteLine($"  {count,3} streams: pipeline published {published / seconds:0.0}/s, each stream received {received.Average() / seconds:0.0}/s, skipped {skipped} results in total");
-            if (skipped == 0)
+            // Two results of slack: the window's edges and the status calls are not aligned with the streams.
+            var missed = received.Sum(r => Math.Max(0, published - r - 2));
+            output.WriteLine(
+                $"  {count,3} streams: pipeline published {published / seconds:0.0}/s, streams received {received.Min() / seconds:0.0}-{received.Max() / seconds:0.0}/s, missed {missed} results in total");
+            if (missed == 0)
             {
                 best = count;
             }
