@@ -63,7 +63,7 @@ public sealed class SystemdNotifyTests : IDisposable
         try
         {
             await Next(m => m.Contains("READY=1", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-            using (var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}"))
+            using (var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}"))
             {
                 var status = await new EdgePose.V1.PoseService.PoseServiceClient(channel).GetStatusAsync(new EdgePose.V1.GetStatusRequest());
                 Assert.NotEqual("LOADING", status.Model.State);
