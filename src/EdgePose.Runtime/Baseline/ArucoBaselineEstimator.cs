@@ -22,7 +22,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
     public ImmutableArray<PoseEstimate?> Estimate(Mat image, CameraIntrinsics camera, ImmutableArray<TargetObject> objects)
     {
         var imageCamera = camera.ScaledTo(image.Width, image.Height);
-        var detections = new Dictionary<PredefinedDictionaryType, (Point2f[][] Corners, int[] Ids)>();
+        var detections = new Dictionary<PredefinedDictionaryType, (Point2d[][] Corners, int[] Ids)>();
         var results = new PoseEstimate?[objects.Length];
         for (var i = 0; i < objects.Length; i++)
         {
@@ -36,7 +36,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
             var index = Array.IndexOf(found.Ids, marker.Id);
             if (index >= 0)
             {
-                results[i] = EstimateFromCorners(marker, [.. found.Corners[index].Select(p => new Point2d(p.X, p.Y))], imageCamera, options);
+                results[i] = EstimateFromCorners(marker, found.Corners[index], imageCamera, options);
             }
         }
 
@@ -95,27 +95,50 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
     }
 
     private MarkerDetector Detector(PredefinedDictionaryType dictionary) =>
-        _detectors.GetOrAdd(dictionary, d => new Lazy<MarkerDetector>(() => new MarkerDetector(d, options.CornerRefinement))).Value;
+        _detectors.GetOrAdd(dictionary, d => new Lazy<MarkerDetector>(() => new MarkerDetector(d, options))).Value;
 
     /// <summary>One ArucoDetector per dictionary; OpenCV does not promise it is thread-safe, so calls are serialised.</summary>
     private sealed class MarkerDetector : IDisposable
     {
         private readonly Dictionary _dictionary;
         private readonly ArucoDetector _detector;
+        private readonly bool _fitEdges;
+        private readonly int _cellsPerSide;
+        private readonly Mat _gray = new();
         private readonly Lock _lock = new();
 
-        public MarkerDetector(PredefinedDictionaryType dictionary, CornerRefineMethod refinement)
+        public MarkerDetector(PredefinedDictionaryType dictionary, BaselineOptions options)
         {
             _dictionary = CvAruco.GetPredefinedDictionary(dictionary);
-            var parameters = new DetectorParameters { CornerRefinementMethod = refinement };
+            _cellsPerSide = _dictionary.MarkerSize + 2;
+            _fitEdges = options.FitCornersToEdges;
+            var parameters = new DetectorParameters { CornerRefinementMethod = options.CornerRefinement };
             _detector = new ArucoDetector(_dictionary, parameters, new RefineParameters());
         }
 
-        public (Point2f[][] Corners, int[] Ids) Detect(Mat image)
+        public (Point2d[][] Corners, int[] Ids) Detect(Mat image)
         {
             lock (_lock)
             {
-                _detector.DetectMarkers(image, out var corners, out var ids, out _);
+                // Converted once here so detection and edge fitting read the same grey image.
+                var gray = image;
+                if (image.Channels() != 1)
+                {
+                    Cv2.CvtColor(image, _gray, image.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
+                    gray = _gray;
+                }
+
+                _detector.DetectMarkers(gray, out var found, out var ids, out _);
+                var corners = new Point2d[found.Length][];
+                for (var m = 0; m < found.Length; m++)
+                {
+                    corners[m] = [.. found[m].Select(p => new Point2d(p.X, p.Y))];
+                    if (_fitEdges)
+                    {
+                        MarkerEdgeRefiner.Refine(gray, corners[m], _cellsPerSide);
+                    }
+                }
+
                 return (corners, ids);
             }
         }
@@ -124,6 +147,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
         {
             _detector.Dispose();
             _dictionary.Dispose();
+            _gray.Dispose();
         }
     }
 }

@@ -20,5 +20,12 @@ public sealed class BaselineOptions
     /// <summary>Confidence multiplier for rotation-ambiguous poses.</summary>
     [Range(0, 1)] public double AmbiguousConfidenceFactor { get; set; } = 0.5;
 
+    /// <summary>ArUco's own corner refinement; with <see cref="FitCornersToEdges"/> it only seeds the edge fit.</summary>
     public CornerRefineMethod CornerRefinement { get; set; } = CornerRefineMethod.Subpix;
+
+    /// <summary>
+    /// Re-derive each corner from lines fitted to the sub-pixel edge points along the marker's sides: several times
+    /// more accurate than corner refinement on small markers. Falls back to the detector's corners where the edges are unclear.
+    /// </summary>
+    public bool FitCornersToEdges { get; set; } = true;
 }

@@ -16,6 +16,9 @@ public sealed class SyntheticSceneRenderer : IDisposable
     private const double Diffuse = 0.65;
     private const byte OccluderLabel = 255;
 
+    /// <summary>Fine samples per pixel along each axis when drawing objects: 3 measured no more accurate edges than 2, at 2.5× the cost.</summary>
+    private const int Supersampling = 2;
+
     /// <summary>Beyond this angle between marker normal and line of sight the truth calls the marker not visible.</summary>
     private const double MaxMarkerViewAngleDegrees = 75;
 
@@ -129,7 +132,11 @@ public sealed class SyntheticSceneRenderer : IDisposable
         var markerPrinted = appearance.MarkerFace >= 0 && !(conditions.MarkerHidden && random.NextDouble() < 0.5);
         var markerFacing = false;
         var light = new Vec3(random.Uniform(-0.6, 0.0), random.Uniform(-0.8, -0.2), -1).Normalized();
-        var label = (byte)(objectIndex + 1);
+        var roi = SceneProjection.BoundingRoi(hull, _camera.Width, _camera.Height);
+        using var fineColour = scratch.FineColour[Fine(new Rect(default(Point), roi.Size))];
+        using var fineMask = scratch.FineMask[Fine(new Rect(default(Point), roi.Size))];
+        fineColour.SetTo(Scalar.All(0));
+        fineMask.SetTo(Scalar.All(0));
         for (var f = 0; f < appearance.Faces.Length; f++)
         {
             var face = appearance.Faces[f];
@@ -148,14 +155,17 @@ public sealed class SyntheticSceneRenderer : IDisposable
 
             var quad = face.CornerIndices.Select(k => keypoints[k]).ToArray();
             var shade = Ambient + (Diffuse * Math.Max(0, normal.Dot(light)));
-            DrawFace(image, scratch, face, quad, shade, markerPrinted, label);
+            DrawFace(scratch, roi, face, quad, shade, markerPrinted);
         }
+
+        Composite(image, scratch, roi, (byte)(objectIndex + 1));
 
         var quietZone = markerPrinted ? SceneProjection.Project(_camera, pose, appearance.MarkerQuietZoneInObject) : [];
         return new PlacedObject(keypoints, hull, quietZone, markerPrinted, markerFacing);
     }
 
-    private void DrawFace(Mat image, Scratch scratch, BoxAppearance.BoxFace face, Point2d[] quad, double shade, bool markerPrinted, byte label)
+    /// <summary>Draws one face into the object's supersampled colour and coverage buffers (origin at <paramref name="objectRoi"/>).</summary>
+    private void DrawFace(Scratch scratch, Rect objectRoi, BoxAppearance.BoxFace face, Point2d[] quad, double shade, bool markerPrinted)
     {
         var roi = SceneProjection.BoundingRoi(quad, _camera.Width, _camera.Height);
         if (roi.Width == 0 || roi.Height == 0)
@@ -163,21 +173,61 @@ public sealed class SyntheticSceneRenderer : IDisposable
             return;
         }
 
-        var level = PyramidLevel(face.Texture(0, markerPrinted).Size(), quad);
+        // Pixel centres sit at integers on both grids, so pixel coordinate x is fine coordinate (x + 0.5)·S − 0.5.
+        var fine = quad.Select(p => new Point2d(((p.X - roi.X + 0.5) * Supersampling) - 0.5, ((p.Y - roi.Y + 0.5) * Supersampling) - 0.5)).ToArray();
+        var fineRect = Fine(new Rect(roi.X - objectRoi.X, roi.Y - objectRoi.Y, roi.Width, roi.Height));
+        var level = PyramidLevel(face.Texture(0, markerPrinted).Size(), fine);
         var texture = face.Texture(level, markerPrinted);
-        var destination = quad.Select(p => new Point2f((float)(p.X - roi.X), (float)(p.Y - roi.Y)));
-        using var homography = Cv2.GetPerspectiveTransform(BoxAppearance.BoxFace.PixelCorners(texture.Size()), destination);
-        using var warped = scratch.Warp[new Rect(0, 0, roi.Width, roi.Height)];
-        using var mask = scratch.Mask[new Rect(0, 0, roi.Width, roi.Height)];
-        Cv2.WarpPerspective(texture, warped, homography, roi.Size, InterpolationFlags.Linear, BorderTypes.Replicate);
+        using var homography = Cv2.GetPerspectiveTransform(BoxAppearance.BoxFace.PixelCorners(texture.Size()), fine.Select(p => new Point2f((float)p.X, (float)p.Y)));
+        using var warped = scratch.FineFace[new Rect(default(Point), fineRect.Size)];
+        using var mask = scratch.FineFaceMask[new Rect(default(Point), fineRect.Size)];
+        Cv2.WarpPerspective(texture, warped, homography, fineRect.Size, InterpolationFlags.Linear, BorderTypes.Replicate);
         warped.ConvertTo(warped, -1, shade);
         mask.SetTo(Scalar.All(0));
-        Cv2.FillConvexPoly(mask, SceneProjection.ToFixed(quad, roi.Location), Scalar.All(255), LineTypes.Link8, SceneProjection.FixedShift);
-        using var target = image[roi];
-        using var labels = scratch.Labels[roi];
-        warped.CopyTo(target, mask);
-        labels.SetTo(Scalar.All(label), mask);
+        Cv2.FillConvexPoly(mask, SceneProjection.ToFixed(fine, default(Point)), Scalar.All(255), LineTypes.Link8, SceneProjection.FixedShift);
+        using var colour = scratch.FineColour[fineRect];
+        using var coverage = scratch.FineMask[fineRect];
+        warped.CopyTo(colour, mask);
+        Cv2.BitwiseOr(coverage, mask, coverage);
     }
+
+    /// <summary>
+    /// A camera pixel integrates the light over its area: the object, drawn on a <see cref="Supersampling"/>× finer grid,
+    /// is area-averaged and laid over the image by its coverage, so edges (marker border, outline) get the partial grey
+    /// levels a sensor records instead of point-sampled steps whose position is only known to the nearest pixel.
+    /// Compositing the whole object at once keeps seams between its faces free of background.
+    /// </summary>
+    private static void Composite(Mat image, Scratch scratch, Rect roi, byte label)
+    {
+        if (roi.Width == 0 || roi.Height == 0)
+        {
+            return;
+        }
+
+        var local = new Rect(default(Point), roi.Size);
+        using var fineColour = scratch.FineColour[Fine(local)];
+        using var fineMask = scratch.FineMask[Fine(local)];
+        using var colour = scratch.Warp[local];
+        using var coverage = scratch.Mask[local];
+        using var coverage3 = scratch.Coverage3[local];
+        using var behind = scratch.Behind[local];
+        Cv2.Resize(fineColour, colour, roi.Size, 0, 0, InterpolationFlags.Area);
+        Cv2.Resize(fineMask, coverage, roi.Size, 0, 0, InterpolationFlags.Area);
+
+        // Premultiplied "over" (the fine colour is black where uncovered): the background shows through by the uncovered share.
+        using var target = image[roi];
+        Cv2.CvtColor(coverage, coverage3, ColorConversionCodes.GRAY2BGR);
+        Cv2.Multiply(target, coverage3, behind, 1 / 255.0);
+        Cv2.Subtract(target, behind, target);
+        Cv2.Add(target, colour, target);
+
+        // Any pixel the object touches is labelled, as the hard-rasterised silhouette the truth compares with counts it too.
+        using var labels = scratch.Labels[roi];
+        Cv2.Threshold(coverage, coverage, 0, 255, ThresholdTypes.Binary);
+        labels.SetTo(Scalar.All(label), coverage);
+    }
+
+    private static Rect Fine(Rect rect) => new(rect.X * Supersampling, rect.Y * Supersampling, rect.Width * Supersampling, rect.Height * Supersampling);
 
     /// <summary>The finest pyramid level at most twice as dense as the face's projection, so bilinear sampling does not alias.</summary>
     private static int PyramidLevel(Size textureSize, Point2d[] quad)
@@ -231,13 +281,14 @@ public sealed class SyntheticSceneRenderer : IDisposable
         var points = SceneProjection.ToFixed(polygon, roi.Location);
         using var target = image[roi];
         using var labels = scratch.Labels[roi];
-        Cv2.FillConvexPoly(target, points, colour, LineTypes.Link8, SceneProjection.FixedShift);
+        // Anti-aliased in the image for the same reason faces are supersampled; the labels stay hard.
+        Cv2.FillConvexPoly(target, points, colour, LineTypes.AntiAlias, SceneProjection.FixedShift);
         Cv2.FillConvexPoly(labels, points, Scalar.All(OccluderLabel), LineTypes.Link8, SceneProjection.FixedShift);
 
         // A second tone inside keeps occluders from being flat blobs a model could learn to ignore.
         var centre = new Point2d(polygon.Average(p => p.X), polygon.Average(p => p.Y));
         var inner = polygon.Select(p => centre + ((p - centre) * random.Uniform(0.3, 0.7))).ToArray();
-        Cv2.FillConvexPoly(target, SceneProjection.ToFixed(inner, roi.Location), RandomColour(random), LineTypes.Link8, SceneProjection.FixedShift);
+        Cv2.FillConvexPoly(target, SceneProjection.ToFixed(inner, roi.Location), RandomColour(random), LineTypes.AntiAlias, SceneProjection.FixedShift);
     }
 
     private ObjectTruth Truth(Scratch scratch, int objectIndex, RigidTransform pose, PlacedObject placed)
@@ -406,6 +457,18 @@ public sealed class SyntheticSceneRenderer : IDisposable
     {
         public Mat Warp { get; } = new(height, width, MatType.CV_8UC3);
 
+        public Mat FineColour { get; } = new(height * Supersampling, width * Supersampling, MatType.CV_8UC3);
+
+        public Mat FineMask { get; } = new(height * Supersampling, width * Supersampling, MatType.CV_8UC1);
+
+        public Mat FineFace { get; } = new(height * Supersampling, width * Supersampling, MatType.CV_8UC3);
+
+        public Mat FineFaceMask { get; } = new(height * Supersampling, width * Supersampling, MatType.CV_8UC1);
+
+        public Mat Coverage3 { get; } = new(height, width, MatType.CV_8UC3);
+
+        public Mat Behind { get; } = new(height, width, MatType.CV_8UC3);
+
         public Mat Mask { get; } = new(height, width, MatType.CV_8UC1);
 
         public Mat Compare { get; } = new(height, width, MatType.CV_8UC1);
@@ -419,7 +482,7 @@ public sealed class SyntheticSceneRenderer : IDisposable
 
         public void Dispose()
         {
-            foreach (var mat in new[] { Warp, Mask, Compare, Foreground, Labels, Noise })
+            foreach (var mat in new[] { Warp, FineColour, FineMask, FineFace, FineFaceMask, Coverage3, Behind, Mask, Compare, Foreground, Labels, Noise })
             {
                 mat.Dispose();
             }

@@ -18,6 +18,12 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
 
     public void Dispose() => _estimator.Dispose();
 
+    /// <summary>
+    /// The requirement as written, on the Random trajectory with its default noise (σ = 2) and brightness range;
+    /// blur and occluders off because the requirement is about a fully visible marker. "Fully visible" is the truth's
+    /// MarkerVisible: quiet zone entirely inside the image, nothing covering any of it, and facing the camera within the
+    /// renderer's 75° limit; no tighter viewing-angle restriction. Misses count as failures.
+    /// </summary>
     [Fact]
     public void Recovers_random_poses_with_a_visible_marker_to_millimetres_and_degrees()
     {
@@ -52,12 +58,7 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
         output.WriteLine(
             $"missed {missed}; position median {Percentile(positionErrors, 0.5) * 1000:F2} mm p90 {Percentile(positionErrors, 0.9) * 1000:F2} mm; "
             + $"angle median {Percentile(angleErrors, 0.5):F2}° p90 {Percentile(angleErrors, 0.9):F2}°; within 5 mm/2°: {within}/200");
-
-        // Regression guard at the measured level, NOT the 95 % goal: a 4 cm marker is 24 px wide at 1 m, where 5 mm of
-        // depth is 0.12 px of corner error, finer than ArUco's subpixel corners deliver (AprilTag refinement: ~76 %).
-        Assert.True(within >= 80, $"only {within}/200 within 5 mm and 2°");
-        Assert.True(Percentile(positionErrors, 0.5) < 0.008);
-        Assert.True(Percentile(angleErrors, 0.5) < 1.5);
+        Assert.True(within >= 190, $"only {within}/200 within 5 mm and 2°");
     }
 
     [Fact]
