@@ -78,15 +78,16 @@ internal sealed class RenderCommand
         }
 
         _binding.AddTo(command);
-        command.SetAction((result, ct) => Task.FromResult(EdgePoseCommandLine.Guarded(() => Run(result, Console.Out, ct))));
+        // The invocation's writers (the console unless a caller redirects them) carry progress and usage errors.
+        command.SetAction((result, ct) => Task.FromResult(EdgePoseCommandLine.Guarded(() => Run(result, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct))));
         return command;
     }
 
-    private int Run(ParseResult result, TextWriter output, CancellationToken cancellationToken)
+    private int Run(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        if (!TryReadRequest(result, out var request, out var error))
+        if (!TryReadRequest(result, out var request, out var problem))
         {
-            return UsageError(error);
+            return UsageError(error, problem);
         }
 
         var workcell = LoadWorkcell(result);
@@ -99,7 +100,7 @@ internal sealed class RenderCommand
         }
         catch (DatasetExistsException ex)
         {
-            return UsageError(ex.Message);
+            return UsageError(error, ex.Message);
         }
 
         output.WriteLine($"rendering {request.Count} frames {camera.Width}x{camera.Height} seed {request.Scene.Seed} to {writer.ScenePath}");
@@ -206,9 +207,9 @@ internal sealed class RenderCommand
         return services.GetRequiredService<Workcell>();
     }
 
-    private static int UsageError(string message)
+    private static int UsageError(TextWriter error, string message)
     {
-        Console.Error.WriteLine($"edgepose render: {message}");
+        error.WriteLine($"edgepose render: {message}");
         return UsageErrorExitCode;
     }
 
