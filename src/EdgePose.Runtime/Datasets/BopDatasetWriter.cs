@@ -99,7 +99,7 @@ public sealed class BopDatasetWriter
         WriteJson(Path.Combine(_scenePath, BopFormat.SceneEdgePoseFile), frames.ToDictionary(f => f.Id, f => f.Frame.Facts));
     }
 
-    public static IReadOnlyList<double> CamK(CameraIntrinsics camera) => [camera.Fx, 0, camera.Cx, 0, camera.Fy, camera.Cy, 0, 0, 1];
+    private static IReadOnlyList<double> CamK(CameraIntrinsics camera) => [camera.Fx, 0, camera.Cx, 0, camera.Fy, camera.Cy, 0, 0, 1];
 
     private Frame ToFrame(SceneTruth truth)
     {
