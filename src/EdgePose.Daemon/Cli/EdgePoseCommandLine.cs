@@ -32,6 +32,7 @@ internal static class EdgePoseCommandLine
         root.Subcommands.Add(serve);
         root.Subcommands.Add(config);
         root.Subcommands.Add(doctor);
+        root.Subcommands.Add(new RenderCommand(binding).Create());
         return root;
     }
 
@@ -62,7 +63,7 @@ internal static class EdgePoseCommandLine
         return ConfigurationErrorExitCode;
     }
 
-    private static int Guarded(Func<int> run)
+    public static int Guarded(Func<int> run)
     {
         try
         {

@@ -22,4 +22,13 @@ public sealed record ObjectTruth(
     double VisibleFraction)
 {
     public double DistanceMeters => Pose.Translation.Length;
+
+    /// <summary>In-image pixels of the object's full silhouette, as if nothing covered it (what BOP calls px_count_all).</summary>
+    public int SilhouettePixels { get; init; }
+
+    /// <summary>Silhouette pixels not covered by occluders or nearer objects (BOP's px_count_visib).</summary>
+    public int VisiblePixels { get; init; }
+
+    /// <summary>Bounding box of the visible pixels; empty when none is visible (BOP's bbox_visib).</summary>
+    public Rect VisibleBoundingBox { get; init; }
 }

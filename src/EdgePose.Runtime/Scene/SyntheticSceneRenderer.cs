@@ -297,6 +297,7 @@ public sealed class SyntheticSceneRenderer : IDisposable
         var roi = SceneProjection.BoundingRoi(placed.Hull, _camera.Width, _camera.Height);
         var silhouettePx = 0;
         var visiblePx = 0;
+        var visibleBox = default(Rect);
         if (roi.Width > 0 && roi.Height > 0)
         {
             using var mask = FillMask(scratch, placed.Hull, roi);
@@ -306,6 +307,11 @@ public sealed class SyntheticSceneRenderer : IDisposable
             Cv2.Compare(labels, Scalar.All(label), same, CmpTypes.EQ);
             Cv2.BitwiseAnd(same, mask, same);
             visiblePx = Cv2.CountNonZero(same);
+            if (visiblePx > 0)
+            {
+                var box = Cv2.BoundingRect(same);
+                visibleBox = new Rect(box.X + roi.X, box.Y + roi.Y, box.Width, box.Height);
+            }
         }
 
         var occlusion = silhouettePx == 0 ? 1 : Math.Clamp(1 - ((double)visiblePx / silhouettePx), 0, 1);
@@ -322,7 +328,12 @@ public sealed class SyntheticSceneRenderer : IDisposable
             bbox,
             placed.MarkerPrinted && placed.MarkerFacing && MarkerUncovered(scratch, placed.MarkerQuietZone, label),
             occlusion,
-            visible);
+            visible)
+        {
+            SilhouettePixels = silhouettePx,
+            VisiblePixels = visiblePx,
+            VisibleBoundingBox = visibleBox,
+        };
     }
 
     /// <summary>The whole quiet zone is in the image and no occluder or nearer object covers any of it.</summary>
