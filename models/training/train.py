@@ -200,7 +200,7 @@ def main():
     parser.add_argument("--test-split", default="test")
     parser.add_argument("--out", required=True, help="ONNX file to write")
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=1)
@@ -231,7 +231,6 @@ def main():
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(len(images) / args.batch)
     total_steps = steps_per_epoch * args.epochs
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total_steps, pct_start=0.15)
     rng = np.random.default_rng(args.seed)
     history = []
     step = 0
@@ -244,11 +243,15 @@ def main():
             batch = to_tensor(images[index], device, content)
             target = torch.from_numpy(targets[index]).to(device)
             loss, coord, _ = losses(head, batch, target)
+            # Warm-up then cosine decay over whichever runs out first, the steps or the time budget, so a run cut
+            # short by --max-minutes still ends at a low learning rate instead of mid-schedule.
+            progress = min(1.0, max(step / total_steps, (time.time() - started) / (deadline - started)))
+            warm = min(1.0, step / 200)
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            if step < total_steps - 1:
-                schedule.step()
             step += 1
             running += coord.item()
             count += 1

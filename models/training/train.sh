@@ -19,5 +19,5 @@ if [ "${1:-}" = "--smoke" ]; then
 fi
 dotnet run -c Release --project src/EdgePose.Daemon -- render --out "$data" --split train --count 20000 --seed 1 --force "${scene[@]}"
 dotnet run -c Release --project src/EdgePose.Daemon -- render --out "$data" --split test --count 1000 --seed 9001 --force "${scene[@]}"
-exec /usr/bin/python3 models/training/train.py --data "$data" --out models/edgepose-box.onnx --epochs 8 --max-minutes 85 \
+exec /usr/bin/python3 models/training/train.py --data "$data" --out models/edgepose-box.onnx --epochs 6 --max-minutes 80 \
   --parity-fixture tests/EdgePose.Runtime.Tests/Inference/Parity
