@@ -31,8 +31,16 @@ case "${1:-}" in
     ;;
   test)
     shift
-    install_packages
+    # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit.
+    install_packages prometheus systemd
     dotnet build EdgePose.sln -c Release
+    # The Jetson build (Dockerfile.jetson's first stage) must restore and publish from our feed without the arm64
+    # OpenCvSharp runtime and the ONNX Runtime GPU packages; the board gets those natives from the image or JetPack.
+    dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -o artifacts/publish/linux-arm64 -v quiet -nologo
+    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ]; then
+      echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
+      exit 1
+    fi
     dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
     ;;
   *)

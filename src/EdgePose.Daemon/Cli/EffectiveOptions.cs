@@ -1,6 +1,7 @@
 using EdgePose.Daemon.Grpc;
 using EdgePose.Daemon.Metrics;
 using EdgePose.Runtime.Baseline;
+using EdgePose.Runtime.BoardHealth;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Objects;
@@ -21,5 +22,6 @@ internal static class EffectiveOptions
         yield return ("Pipeline", services.GetRequiredService<IOptions<PipelineOptions>>().Value);
         yield return ("Grpc", services.GetRequiredService<IOptions<GrpcOptions>>().Value);
         yield return ("Metrics", services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value);
+        yield return ("BoardHealth", services.GetRequiredService<IOptions<BoardHealthOptions>>().Value);
     }
 }

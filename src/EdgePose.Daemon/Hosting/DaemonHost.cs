@@ -47,6 +47,7 @@ internal static class DaemonHost
             .AddPosePipeline(builder.Configuration)
             .AddPoseGrpc(builder.Configuration)
             .AddServiceMetrics(builder.Configuration)
+            .AddJetsonBoardHealth(builder.Configuration)
             .AddSystemdIntegration();
         replaceServices?.Invoke(builder.Services);
 

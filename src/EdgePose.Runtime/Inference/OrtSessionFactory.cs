@@ -97,14 +97,21 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
         return chosen ?? InferenceOptions.Cpu;
     }
 
+    /// <summary>
+    /// The engine folder for one model and the timing cache folder shared by all. An engine is only valid for the exact network
+    /// it was built from: keying its folder by the model's hash means a replaced model never picks up a stale engine.
+    /// </summary>
+    internal static (string EngineDirectory, string TimingDirectory) TensorRtCacheDirectories(InferenceOptions options, string modelSha256)
+    {
+        var cacheRoot = options.TensorRtEngineCacheDirectory ?? Path.Combine(Path.GetTempPath(), "edgepose", "tensorrt");
+        return (Path.Combine(cacheRoot, modelSha256), options.TensorRtTimingCacheDirectory ?? Path.Combine(cacheRoot, "timing"));
+    }
+
     private void AppendTensorRt(SessionOptions sessionOptions, string modelSha256, List<IDisposable> keepAlive)
     {
-        var cacheRoot = _options.TensorRtEngineCacheDirectory ?? Path.Combine(Path.GetTempPath(), "edgepose", "tensorrt");
-
-        // An engine is only valid for the exact network it was built from: keying the folder by the model's hash
-        // means a replaced model never picks up a stale engine.
-        var engineDirectory = Directory.CreateDirectory(Path.Combine(cacheRoot, modelSha256)).FullName;
-        var timingDirectory = Directory.CreateDirectory(_options.TensorRtTimingCacheDirectory ?? Path.Combine(cacheRoot, "timing")).FullName;
+        var (engine, timing) = TensorRtCacheDirectories(_options, modelSha256);
+        var engineDirectory = Directory.CreateDirectory(engine).FullName;
+        var timingDirectory = Directory.CreateDirectory(timing).FullName;
 
         var trt = new OrtTensorRTProviderOptions();
         keepAlive.Add(trt);
