@@ -166,29 +166,28 @@ public sealed class PoseServiceTests
         using var fast = daemon.Poses.StreamPoses(new StreamPosesRequest());
         using var slow = daemon.Poses.StreamPoses(new StreamPosesRequest());
         Assert.True(await slow.ResponseStream.MoveNext(CancellationToken.None));
-        var slowFirst = slow.ResponseStream.Current.FrameSequence;
 
-        // The slow reader stops reading for longer than its HTTP/2 flow-control window (64 KiB) can buffer.
-        var pause = TimeSpan.FromSeconds(6);
-        var fastSequences = await ReadForAsync(fast, pause);
-
-        var before = await daemon.Poses.GetLatestPoseAsync(new GetLatestPoseRequest());
-        var slowSequences = new List<long>();
+        // The slow reader stops reading for longer than its HTTP/2 flow-control window (64 KiB) and the server's
+        // buffers can hold. Results are counted, not sequence numbers: those have gaps whenever the camera outpaces the pipeline.
+        var pause = TimeSpan.FromSeconds(8);
+        var start = await daemon.Poses.GetStatusAsync(new GetStatusRequest());
+        var fastReceived = (await ReadForAsync(fast, pause)).Count;
+        var end = await daemon.Poses.GetStatusAsync(new GetStatusRequest());
+        var latest = (await daemon.Poses.GetLatestPoseAsync(new GetLatestPoseRequest())).Result.FrameSequence;
+        var slowReceived = 1;
         while (await slow.ResponseStream.MoveNext(CancellationToken.None))
         {
-            slowSequences.Add(slow.ResponseStream.Current.FrameSequence);
-            if (slow.ResponseStream.Current.FrameSequence >= before.Result.FrameSequence)
+            slowReceived++;
+            if (slow.ResponseStream.Current.FrameSequence >= latest)
             {
                 break;
             }
         }
 
-        var gaps = fastSequences.Zip(fastSequences.Skip(1), (a, b) => b - a).Where(d => d != 1).ToList();
-        Assert.True(fastSequences.Count >= 100, $"the fast reader got {fastSequences.Count} results in {pause.TotalSeconds} s");
-        Assert.Empty(gaps);
-        var published = before.Result.FrameSequence - slowFirst;
-        Assert.True(slowSequences.Count < published, $"the slow reader caught up through {slowSequences.Count} results of {published} published: a bounded buffer, then the newest");
-        Assert.Contains(slowSequences.Zip(slowSequences.Skip(1), (a, b) => b - a), d => d > 1);
+        var published = end.FramesProcessed - start.FramesProcessed;
+        Assert.True(published >= 60, $"the pipeline published {published} results in {pause.TotalSeconds} s");
+        Assert.True(fastReceived >= published - 2, $"the fast reader got {fastReceived} of {published} results published while the slow one stalled");
+        Assert.True(slowReceived < published, $"the slow reader caught up after {slowReceived} results of {published} published: a bounded buffer, then the newest");
     }
 
     private static async Task<List<long>> ReadForAsync(AsyncServerStreamingCall<PoseResult> call, TimeSpan duration)

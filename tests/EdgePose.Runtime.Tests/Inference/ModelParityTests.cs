@@ -10,28 +10,44 @@ namespace EdgePose.Runtime.Tests.Inference;
 /// </summary>
 public sealed class ModelParityTests
 {
-    public static TheoryData<string, string> Cases()
+    private static List<(string Model, string Fixture)> Cases()
     {
-        var cases = new TheoryData<string, string>();
+        var cases = new List<(string, string)>();
         var bundled = Path.Combine(AppContext.BaseDirectory, "models", "edgepose-box.onnx");
         var fixture = Path.Combine(AppContext.BaseDirectory, "Inference", "Parity");
         if (File.Exists(bundled) && File.Exists(Path.Combine(fixture, "parity.json")))
         {
-            cases.Add(bundled, fixture);
+            cases.Add((bundled, fixture));
         }
 
         if (Environment.GetEnvironmentVariable("EDGEPOSE_SMOKE_MODEL") is { Length: > 0 } smoke
             && Environment.GetEnvironmentVariable("EDGEPOSE_SMOKE_PARITY") is { Length: > 0 } smokeFixture)
         {
-            cases.Add(smoke, smokeFixture);
+            cases.Add((smoke, smokeFixture));
         }
 
         return cases;
     }
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Runtime_outputs_equal_pytorch_outputs_on_the_same_images(string modelPath, string fixtureDirectory)
+    [Fact]
+    public void A_bundled_model_comes_with_its_parity_fixture()
+    {
+        if (File.Exists(Path.Combine(AppContext.BaseDirectory, "models", "edgepose-box.onnx")))
+        {
+            Assert.Contains(Cases(), c => c.Model.EndsWith("edgepose-box.onnx", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Runtime_outputs_equal_pytorch_outputs_on_the_same_images()
+    {
+        foreach (var (model, fixture) in Cases())
+        {
+            AssertParity(model, fixture);
+        }
+    }
+
+    private static void AssertParity(string modelPath, string fixtureDirectory)
     {
         using var model = InferenceTestKit.Load(modelPath, InferenceTestKit.Options(modelPath));
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixtureDirectory, "parity.json")));
