@@ -41,6 +41,16 @@ case "${1:-}" in
       echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
       exit 1
     fi
+    # The training recipe's smoke run (render a few frames, train a few steps, export, then the C# contract check and
+    # parity test on the fresh model) when Debian's PyTorch is installed; models/training/train.sh installs it.
+    if /usr/bin/python3 -c 'import torch, onnx, cv2, numpy' 2>/dev/null; then
+      smoke=$(mktemp -d)
+      EDGEPOSE="dotnet src/EdgePose.Daemon/bin/Release/net10.0/edgepose.dll" EDGEPOSE_DATA="$smoke/data" \
+        EDGEPOSE_MODEL_OUT="$smoke/model.onnx" EDGEPOSE_PARITY_OUT="$smoke/parity" models/training/train.sh --smoke
+      export EDGEPOSE_SMOKE_MODEL="$smoke/model.onnx" EDGEPOSE_SMOKE_PARITY="$smoke/parity"
+    else
+      echo "dev.sh: no PyTorch for /usr/bin/python3: skipping the training smoke run" >&2
+    fi
     dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
     ;;
   *)
