@@ -17,6 +17,8 @@ internal static class GrpcServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HealthReporter>());
         services.AddSingleton<GrpcMetricsInterceptor>();
         services.AddGrpc(o => o.Interceptors.Add<GrpcMetricsInterceptor>());
+        // One instance for all calls (its dependencies are singletons), so streams share the mapped result.
+        services.AddSingleton<PoseGrpcService>();
         services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<GrpcOptions>>((grpc, ours) =>
             {

@@ -25,6 +25,11 @@ internal sealed class PoseGrpcService(
 {
     private readonly GrpcOptions _options = options.Value;
 
+    // Every unfiltered stream sends the same message for a result: map it once, not once per client.
+    private MappedResult? _lastMapped;
+
+    private sealed record MappedResult(PoseResult Source, V1.PoseResult Message);
+
     public override Task<V1.GetLatestPoseResponse> GetLatestPose(V1.GetLatestPoseRequest request, ServerCallContext context)
     {
         RequireKnownObject(request.ObjectId);
@@ -74,7 +79,7 @@ internal sealed class PoseGrpcService(
                     continue;
                 }
 
-                await responseStream.WriteAsync(ProtoMapping.ToProto(result, request.ObjectId), context.CancellationToken);
+                await responseStream.WriteAsync(Map(result, request.ObjectId), context.CancellationToken);
                 lastSent = result.FrameSequence;
                 lastSentAt = now;
             }
@@ -158,6 +163,23 @@ internal sealed class PoseGrpcService(
         }
 
         return Task.FromResult(response);
+    }
+
+    private V1.PoseResult Map(PoseResult result, string objectId)
+    {
+        if (objectId.Length > 0)
+        {
+            return ProtoMapping.ToProto(result, objectId);
+        }
+
+        var last = Volatile.Read(ref _lastMapped);
+        if (last is null || !ReferenceEquals(last.Source, result))
+        {
+            last = new MappedResult(result, ProtoMapping.ToProto(result, objectId));
+            Volatile.Write(ref _lastMapped, last);
+        }
+
+        return last.Message;
     }
 
     private Mat Decode(ReadOnlyMemory<byte> bytes)
