@@ -132,7 +132,8 @@ public sealed class SyntheticSceneRenderer : IDisposable
         var markerPrinted = appearance.MarkerFace >= 0 && !(conditions.MarkerHidden && random.NextDouble() < 0.5);
         var markerFacing = false;
         var light = new Vec3(random.Uniform(-0.6, 0.0), random.Uniform(-0.8, -0.2), -1).Normalized();
-        // From the exact corners, not the float hull: each face's box (from the same doubles) must fall inside it.
+        // From the exact corners, not the float hull: each face's region comes from the same corners, so it stays inside
+        // this one even when a corner lies just below a pixel boundary that float rounding would move it onto.
         var roi = SceneProjection.BoundingRoi(keypoints.AsSpan(0, 8), _camera.Width, _camera.Height);
         using var fineColour = scratch.FineColour[Fine(new Rect(default(Point), roi.Size))];
         using var fineMask = scratch.FineMask[Fine(new Rect(default(Point), roi.Size))];

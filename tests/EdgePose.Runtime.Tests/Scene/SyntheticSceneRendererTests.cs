@@ -140,6 +140,24 @@ public sealed class SyntheticSceneRendererTests : IDisposable
     }
 
     /// <summary>On the optical axis, tilted under 46°, marker face (+Z) away: the ray to the centre crosses the −Z face.</summary>
+    [Theory]
+    [InlineData(100)]
+    [InlineData(250)]
+    public void A_corner_just_below_a_pixel_boundary_renders(double boundary)
+    {
+        // The near face's left corners project to u = boundary − 1e-6 (identity rotation, near face at z = 0.5 m), which
+        // a float hull would round up to the boundary: the object's region must still contain every face's region.
+        var halfX = TargetObject.DefaultBox.Size.X / 2;
+        var halfZ = TargetObject.DefaultBox.Size.Z / 2;
+        var x = halfX + ((boundary - 1e-6 - Camera.Cx) * 0.5 / Camera.Fx);
+        var pose = new RigidTransform(Rotation3.Identity, new Vec3(x, 0, 0.5 + halfZ));
+
+        using var scene = _renderer.Render(0, [pose], SceneConditions.Clean);
+
+        var corner = scene.Truth.Objects[0].Keypoints2D[0];
+        Assert.True(corner.X < boundary && (float)corner.X == (float)boundary, $"corner u = {corner.X:R} does not exercise the rounding");
+    }
+
     private static RigidTransform MarkerAwayPose(int index)
     {
         var random = new Random(index);
