@@ -9,17 +9,23 @@ public interface IPoseResultStore
     PipelineSnapshot Current { get; }
 
     /// <summary>
-    /// A per-subscriber feed that holds only the newest result: a slow reader skips results instead of building a backlog,
-    /// and never slows the pipeline or other readers. Dispose to unsubscribe.
+    /// A per-subscriber feed that holds only the newest few results: a slow reader skips results instead of building a
+    /// backlog, and never slows the pipeline or other readers. Dispose to unsubscribe.
     /// </summary>
     PoseSubscription Subscribe();
 }
 
 public sealed class PoseSubscription : IDisposable
 {
+    /// <summary>
+    /// Enough to ride out a reader's scheduling hiccup (about 130 ms at 30 fps) without dropping, few enough that a stalled
+    /// reader resumes within a few frames of the newest result.
+    /// </summary>
+    public const int Capacity = 4;
+
     private readonly PoseResultStore _owner;
     private readonly Channel<PoseResult> _channel = Channel.CreateBounded<PoseResult>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
+        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
 
     internal PoseSubscription(PoseResultStore owner) => _owner = owner;
 
