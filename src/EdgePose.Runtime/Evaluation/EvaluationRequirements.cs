@@ -43,6 +43,7 @@ public sealed record EvaluationRequirements(
         new RequirementLimit(0.8));
 
     /// <summary>The per-frame requirements in report order; grasp_ready is all of them together.</summary>
+    [JsonIgnore]
     public IReadOnlyList<Requirement> PerFrame =>
     [
         new("found", "a pose is reported", null, Found.MinPassRate, s => s.Found),
@@ -52,6 +53,7 @@ public sealed record EvaluationRequirements(
     ];
 
     /// <summary>Every requirement including grasp_ready, which the gate checks like the others.</summary>
+    [JsonIgnore]
     public IReadOnlyList<Requirement> All
     {
         get

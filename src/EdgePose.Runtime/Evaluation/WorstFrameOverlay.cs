@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgePose.Runtime.Datasets;
 using EdgePose.Runtime.Objects;
 using EdgePose.Runtime.Poses;
 using OpenCvSharp;
@@ -8,9 +9,10 @@ namespace EdgePose.Runtime.Evaluation;
 /// <summary>A worst frame drawn for a person: the true box in green, the estimate in yellow (model) or red (baseline), and the numbers.</summary>
 public static class WorstFrameOverlay
 {
-    public static void Write(string path, string rgbPath, CameraIntrinsics camera, TargetObject target, string estimator, SampleOutcome sample)
+    public static void Write(string path, BopFrame frame, TargetObject target, string estimator, SampleOutcome sample)
     {
-        using var image = Cv2.ImRead(rgbPath, ImreadModes.Color);
+        using var image = Cv2.ImRead(frame.RgbPath, ImreadModes.Color);
+        var camera = DatasetEvaluation.Intrinsics(frame, image);
         PoseOverlay.DrawBox(image, camera, target, sample.Truth, Scalar.Lime);
         var color = sample.Source == "model" ? Scalar.Yellow : Scalar.Red;
         if (sample.Estimate is { } estimate)
