@@ -62,15 +62,21 @@ public sealed class DatasetEvaluation
         IReadOnlyList<IEvaluatedEstimator> estimators, Action frameDone, CancellationToken cancellationToken)
     {
         var outcomes = estimators.Select(_ => new List<SampleOutcome>(Samples)).ToArray();
+
+        // One unscored pass over the first image, as the daemon warms up before serving: JIT compilation, first
+        // allocations and a new gRPC connection would otherwise land in the first frame's latency.
+        using (var first = Load(_dataset.Frames[0]))
+        {
+            foreach (var estimator in estimators)
+            {
+                await estimator.EstimateAsync(new EvaluationFrame(_dataset.Frames[0], first, Intrinsics(_dataset.Frames[0], first)), cancellationToken);
+            }
+        }
+
         foreach (var frame in _dataset.Frames)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var image = Cv2.ImRead(frame.RgbPath, ImreadModes.Color);
-            if (image.Empty())
-            {
-                throw new BopDatasetException($"{frame.RgbPath}: missing or not an image (image {frame.ImageId} of scene_gt.json).");
-            }
-
+            using var image = Load(frame);
             var camera = Intrinsics(frame, image);
             for (var e = 0; e < estimators.Count; e++)
             {
@@ -82,6 +88,18 @@ public sealed class DatasetEvaluation
         }
 
         return outcomes;
+    }
+
+    private static Mat Load(BopFrame frame)
+    {
+        var image = Cv2.ImRead(frame.RgbPath, ImreadModes.Color);
+        if (image.Empty())
+        {
+            image.Dispose();
+            throw new BopDatasetException($"{frame.RgbPath}: missing or not an image (image {frame.ImageId} of {BopFormat.SceneGroundTruthFile}).");
+        }
+
+        return image;
     }
 
     /// <summary>scene_camera's cam_K; BOP has no distortion model, so images are taken as undistorted.</summary>
