@@ -299,7 +299,6 @@ internal sealed class EvalCommand
         request = null!;
         var data = result.GetValue(_data);
         var output = result.GetValue(_out);
-        var split = result.GetValue(_split) ?? "test";
         if (string.IsNullOrWhiteSpace(data) || !Directory.Exists(data))
         {
             error = data is null ? "--data: required, the BOP dataset root." : $"--data = '{data}': no such folder.";
@@ -312,9 +311,8 @@ internal sealed class EvalCommand
             return false;
         }
 
-        if (split.Length == 0 || split.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) >= 0 || split is "." or "..")
+        if (!OptionValues.TryReadSplit(result, _split, "test", out var split, out error))
         {
-            error = $"--split = '{split}': must be a plain folder name such as test.";
             return false;
         }
 

@@ -39,4 +39,13 @@ internal static class OptionValues
 
         return true;
     }
+
+    /// <summary>A split names one folder under the dataset root; anything with a separator or "." / ".." would escape it.</summary>
+    public static bool TryReadSplit(ParseResult result, Option<string?> option, string fallback, out string split, out string error)
+    {
+        split = result.GetValue(option) ?? fallback;
+        var valid = split.Length > 0 && split is not ("." or "..") && split.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) < 0;
+        error = valid ? "" : SettingFailure.Format(option.Name, split, "must be a plain folder name such as train or test.");
+        return valid;
+    }
 }

@@ -128,10 +128,8 @@ internal sealed class RenderCommand
             return false;
         }
 
-        var split = result.GetValue(_split) ?? "train";
-        if (split.Length == 0 || split is "." or ".." || split.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) >= 0)
+        if (!OptionValues.TryReadSplit(result, _split, "train", out var split, out error))
         {
-            error = SettingFailure.Format("--split", split, "must be a plain folder name such as train or test.");
             return false;
         }
 
