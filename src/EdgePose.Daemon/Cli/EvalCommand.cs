@@ -16,7 +16,7 @@ namespace EdgePose.Daemon.Cli;
 /// <summary>
 /// <c>edgepose eval</c>: scores estimators on a BOP split through the daemon's own estimator (or a running daemon) and
 /// writes report.md/json, requirements.json, plots, worst-frame overlays and BOP CSVs. Exit codes: 0 done, 2 bad option
-/// or dataset (nothing written), 3 the gate failed, 78 bad configuration.
+/// or dataset (nothing written), 3 the gate failed, 78 bad configuration, 1 a --via daemon that stops answering.
 /// </summary>
 internal sealed class EvalCommand
 {
@@ -158,6 +158,13 @@ internal sealed class EvalCommand
                 progress.Finish();
                 return UsageError(error, ex.Message);
             }
+            catch (RpcException ex)
+            {
+                // Only the --via estimator makes calls; a daemon that stops answering mid-run is not a usage error.
+                progress.Finish();
+                error.WriteLine($"edgepose eval: --via: the daemon stopped answering ({ex.StatusCode}: {ex.Status.Detail}); nothing written.");
+                return 1;
+            }
 
             progress.Finish();
             var report = BuildReport(request, dataset, evaluation, estimators, outcomes, workcell, progress.Elapsed);
@@ -176,6 +183,7 @@ internal sealed class EvalCommand
         }
     }
 
+    /// <summary>Summaries, slices and gate for the report; also draws the worst frames' overlays, which the report links.</summary>
     private static EvaluationReport BuildReport(
         EvalRequest request, BopDataset dataset, DatasetEvaluation evaluation, IReadOnlyList<IEvaluatedEstimator> estimators,
         IReadOnlyList<IReadOnlyList<SampleOutcome>> outcomes, Workcell workcell, TimeSpan elapsed)
