@@ -33,6 +33,7 @@ internal static class EdgePoseCommandLine
         root.Subcommands.Add(config);
         root.Subcommands.Add(doctor);
         root.Subcommands.Add(new RenderCommand(binding).Create());
+        root.Subcommands.Add(new EvalCommand(binding).Create());
         return root;
     }
 
@@ -75,7 +76,7 @@ internal static class EdgePoseCommandLine
         }
     }
 
-    private static async Task<int> GuardedAsync(Func<Task<int>> run)
+    public static async Task<int> GuardedAsync(Func<Task<int>> run)
     {
         try
         {

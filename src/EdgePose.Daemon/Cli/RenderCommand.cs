@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
-using System.Diagnostics;
-using System.Globalization;
 using System.Reflection;
 using EdgePose.Daemon.Hosting;
 using EdgePose.Runtime.Configuration;
@@ -18,8 +16,6 @@ namespace EdgePose.Daemon.Cli;
 internal sealed class RenderCommand
 {
     public const int UsageErrorExitCode = 2;
-
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
 
     private readonly HostOptionsBinding _binding;
     private readonly Option<string?> _out = new("--out") { Description = "Dataset root (created if missing): camera.json, models/ and one folder per split." };
@@ -104,7 +100,7 @@ internal sealed class RenderCommand
         }
 
         output.WriteLine($"rendering {request.Count} frames {camera.Width}x{camera.Height} seed {request.Scene.Seed} to {writer.ScenePath}");
-        var progress = new Progress(request.Count, output);
+        var progress = new ProgressReporter(request.Count, output);
         Parallel.For(
             0,
             request.Count,
@@ -116,7 +112,9 @@ internal sealed class RenderCommand
                 progress.FrameDone();
             });
         writer.Complete();
-        progress.Finish(writer.ScenePath);
+        progress.Finish();
+        var seconds = progress.Elapsed.TotalSeconds;
+        output.WriteLine(FormattableString.Invariant($"wrote {request.Count} frames to {writer.ScenePath} in {seconds:0.0} s ({request.Count / seconds:0.0} frames/s)"));
         return 0;
     }
 
@@ -130,16 +128,14 @@ internal sealed class RenderCommand
             return false;
         }
 
-        var split = result.GetValue(_split) ?? "train";
-        if (split.Length == 0 || split is "." or ".." || split.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) >= 0)
+        if (!OptionValues.TryReadSplit(result, _split, "train", out var split, out error))
         {
-            error = SettingFailure.Format("--split", split, "must be a plain folder name such as train or test.");
             return false;
         }
 
         var scene = new SyntheticSceneOptions { Trajectory = TrajectoryKind.Random };
-        if (!TryParse(result, _count, typeof(int), new RangeAttribute(1, BopFormat.MaxImagesPerScene), out var count, out error)
-            || !TryParse(result, _seed, typeof(int), null, out var seed, out error))
+        if (!OptionValues.TryParse(result, _count, typeof(int), new RangeAttribute(1, BopFormat.MaxImagesPerScene), out var count, out error)
+            || !OptionValues.TryParse(result, _seed, typeof(int), null, out var seed, out error))
         {
             return false;
         }
@@ -213,73 +209,12 @@ internal sealed class RenderCommand
         return UsageErrorExitCode;
     }
 
-    private static bool TryParse(ParseResult result, Option<string?> option, Type type, RangeAttribute? range, out object? value, out string error)
-    {
-        value = null;
-        error = "";
-        if (result.GetValue(option) is not { } text)
-        {
-            return true;
-        }
-
-        if (type == typeof(int) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer))
-        {
-            value = integer;
-        }
-        else if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
-        {
-            value = number;
-        }
-        else
-        {
-            error = SettingFailure.Format(option.Name, text, type == typeof(int) ? "must be a whole number." : "must be a number.");
-            return false;
-        }
-
-        if (range is not null && !range.IsValid(value))
-        {
-            error = SettingFailure.Format(option.Name, text, $"must be between {range.Minimum} and {range.Maximum}.");
-            return false;
-        }
-
-        return true;
-    }
-
     /// <summary>A numeric flag for one options property: its type and its [Range] are the property's, so the rules stay in one place.</summary>
     private sealed record ValueFlag(Option<string?> Option, PropertyInfo Property)
     {
         public bool TryRead(ParseResult result, out object? value, out string error) =>
-            TryParse(result, Option, Property.PropertyType, Property.GetCustomAttribute<RangeAttribute>(), out value, out error);
+            OptionValues.TryParse(result, Option, Property.PropertyType, Property.GetCustomAttribute<RangeAttribute>(), out value, out error);
     }
 
     private sealed record RenderRequest(string Root, string Split, int Count, bool Force, SyntheticSceneOptions Scene);
-
-    /// <summary>A plain line every few seconds from whichever worker crosses the interval first; fine in a terminal and a log.</summary>
-    private sealed class Progress(int total, TextWriter output)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private long _nextReportTicks = ProgressInterval.Ticks;
-        private int _done;
-
-        public void FrameDone()
-        {
-            var done = Interlocked.Increment(ref _done);
-            var now = _clock.Elapsed.Ticks;
-            var due = Interlocked.Read(ref _nextReportTicks);
-            if (now < due || Interlocked.CompareExchange(ref _nextReportTicks, now + ProgressInterval.Ticks, due) != due)
-            {
-                return;
-            }
-
-            var fps = done / _clock.Elapsed.TotalSeconds;
-            var eta = TimeSpan.FromSeconds(Math.Round((total - done) / fps));
-            output.WriteLine(FormattableString.Invariant($"{done}/{total} frames ({100.0 * done / total:0}%), {fps:0.0} frames/s, ETA {eta:hh\\:mm\\:ss}"));
-        }
-
-        public void Finish(string scenePath)
-        {
-            var seconds = _clock.Elapsed.TotalSeconds;
-            output.WriteLine(FormattableString.Invariant($"wrote {total} frames to {scenePath} in {seconds:0.0} s ({total / seconds:0.0} frames/s)"));
-        }
-    }
 }
