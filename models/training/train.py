@@ -210,6 +210,7 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
     parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")
+    parser.add_argument("--init", default=None, help="start from these weights (a .pt written by an earlier run) instead of scratch")
     args = parser.parse_args()
 
     started = time.time()
@@ -227,6 +228,9 @@ def main():
     print(f"train {len(images)} frames, test {len(test_images)} frames, loaded in {time.time() - started:.0f} s", flush=True)
 
     net = PoseNet().to(device)
+    if args.init:
+        net.load_state_dict(torch.load(args.init, map_location=device))
+        print(f"initialised from {args.init}", flush=True)
     head = ContractHead(net).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(len(images) / args.batch)
@@ -272,6 +276,8 @@ def main():
     net.cpu()
     version = args.version or time.strftime("%Y%m%d") + f"-seed{args.seed}"
     export(net, args.out, args.size, version=version)
+    # The weights themselves, so a later run can continue from here (--init) on a machine with more time or a GPU.
+    torch.save(net.state_dict(), args.out + ".pt")
     if args.parity_fixture:
         write_parity_fixture(ContractHead(net).eval(), args.data, args.test_split, args.size, args.parity_fixture)
     with open(args.out + ".training.json", "w") as f:
