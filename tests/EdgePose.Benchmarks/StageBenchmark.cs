@@ -63,10 +63,10 @@ internal static class StageBenchmark
                 output.WriteLine($"  pnp                      {Stats.Milliseconds(pnp)}");
                 var bare = BareInference(modelHost.Current.Info, frames);
                 output.WriteLine($"  bare session.Run         {Stats.Milliseconds(bare)}");
-                output.WriteLine($"  model path / bare inference (median): {Stats.Percentile(total, 50) / Stats.Percentile(bare, 50):0.00}x");
+                output.WriteLine($"  model path / bare inference (median): {Stats.Median(total) / Stats.Median(bare):0.00}x");
             }
 
-            output.WriteLine($"  whole estimate           {Stats.Milliseconds(total)}  → {1 / Stats.Percentile(total, 50):0} frames/s single-threaded");
+            output.WriteLine($"  whole estimate           {Stats.Milliseconds(total)}  → {1 / Stats.Median(total):0} frames/s single-threaded");
         }
 
         images.ForEach(i => i.Dispose());

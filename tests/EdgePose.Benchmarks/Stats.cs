@@ -1,25 +1,18 @@
 using System.Globalization;
+using EdgePose.Runtime.Evaluation;
 
 namespace EdgePose.Benchmarks;
 
 internal static class Stats
 {
-    public static double Percentile(IReadOnlyList<double> values, double p)
-    {
-        if (values.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = values.Order().ToArray();
-        var rank = p / 100 * (sorted.Length - 1);
-        var low = (int)Math.Floor(rank);
-        var high = (int)Math.Ceiling(rank);
-        return sorted[low] + ((sorted[high] - sorted[low]) * (rank - low));
-    }
+    public static double Median(IReadOnlyList<double> values) => Distribution.Of(values).Median ?? double.NaN;
 
     /// <summary>"median 1.23 ms, p99 4.56 ms (n=500)".</summary>
-    public static string Milliseconds(IReadOnlyList<double> seconds) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"median {Percentile(seconds, 50) * 1000,7:0.00} ms  p99 {Percentile(seconds, 99) * 1000,7:0.00} ms  (n={seconds.Count})");
+    public static string Milliseconds(IReadOnlyList<double> seconds)
+    {
+        var distribution = Distribution.Of(seconds);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"median {(distribution.Median ?? double.NaN) * 1000,7:0.00} ms  p99 {(distribution.P99 ?? double.NaN) * 1000,7:0.00} ms  (n={seconds.Count})");
+    }
 }

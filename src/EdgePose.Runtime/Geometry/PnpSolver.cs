@@ -83,14 +83,9 @@ public static class PnpSolver
         IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose)
     {
         var n = objectPoints.Count;
-        using var objectMat = ToMat(objectPoints);
-        using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = DistortionMat(camera);
-        using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
-        using var tvec = Mat.FromArray(pose.Translation.ToArray());
         using var projected = new Mat();
         using var jacobian = new Mat();
-        Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected, jacobian);
+        ProjectInto(objectPoints, camera, pose, projected, jacobian);
 
         var sumSquares = 0.0;
         for (var i = 0; i < n; i++)
@@ -189,13 +184,8 @@ public static class PnpSolver
 
     public static Point2d[] Project(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose)
     {
-        using var objectMat = ToMat(objectPoints);
-        using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = DistortionMat(camera);
-        using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
-        using var tvec = Mat.FromArray(pose.Translation.ToArray());
         using var projected = new Mat();
-        Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected);
+        ProjectInto(objectPoints, camera, pose, projected, jacobian: null);
         var result = new Point2d[objectPoints.Count];
         for (var i = 0; i < result.Length; i++)
         {
@@ -203,6 +193,24 @@ public static class PnpSolver
         }
 
         return result;
+    }
+
+    /// <summary>cv::projectPoints of <paramref name="objectPoints"/> at <paramref name="pose"/>, with the Jacobian when asked for.</summary>
+    private static void ProjectInto(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose, Mat projected, Mat? jacobian)
+    {
+        using var objectMat = ToMat(objectPoints);
+        using var k = Mat.FromArray(camera.CameraMatrix());
+        using var distortion = DistortionMat(camera);
+        using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
+        using var tvec = Mat.FromArray(pose.Translation.ToArray());
+        if (jacobian is null)
+        {
+            Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected);
+        }
+        else
+        {
+            Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected, jacobian);
+        }
     }
 
     /// <summary>Mat.FromArray rejects an empty array; an empty Mat is how OpenCV spells "no distortion".</summary>

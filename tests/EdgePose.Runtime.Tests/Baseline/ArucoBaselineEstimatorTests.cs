@@ -1,4 +1,5 @@
 using EdgePose.Runtime.Baseline;
+using EdgePose.Runtime.Evaluation;
 using EdgePose.Runtime.Geometry;
 using EdgePose.Runtime.Objects;
 using EdgePose.Runtime.Scene;
@@ -55,9 +56,11 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
         }
 
         var within = positionErrors.Zip(angleErrors).Count(e => e.First < 0.005 && e.Second < 2);
+        var position = Distribution.Of(positionErrors);
+        var angle = Distribution.Of(angleErrors);
         output.WriteLine(
-            $"missed {missed}; position median {Percentile(positionErrors, 0.5) * 1000:F2} mm p90 {Percentile(positionErrors, 0.9) * 1000:F2} mm; "
-            + $"angle median {Percentile(angleErrors, 0.5):F2}° p90 {Percentile(angleErrors, 0.9):F2}°; within 5 mm/2°: {within}/200");
+            $"missed {missed}; position median {position.Median * 1000:F2} mm p90 {position.P90 * 1000:F2} mm; "
+            + $"angle median {angle.Median:F2}° p90 {angle.P90:F2}°; within 5 mm/2°: {within}/200");
         Assert.True(within >= 190, $"only {within}/200 within 5 mm and 2°");
     }
 
@@ -145,11 +148,5 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
         var random = new Random(seed);
         return [.. PnpSolver.Project(Box.Marker.CornersInObject, Camera, pose)
             .Select(p => new OpenCvSharp.Point2d(p.X + ((random.NextDouble() - 0.5) * 0.3), p.Y + ((random.NextDouble() - 0.5) * 0.3)))];
-    }
-
-    private static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
     }
 }
