@@ -86,11 +86,7 @@ internal static class StageBenchmark
         var services = new ServiceCollection();
         services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(NullLogger<>));
-        services.AddWorkcell(configuration)
-            .AddPoseMetrics(Prometheus.Metrics.NewCustomRegistry())
-            .AddBaseline(configuration)
-            .AddInference(configuration)
-            .AddPosePipeline(configuration);
+        services.AddPoseEstimation(configuration, Prometheus.Metrics.NewCustomRegistry());
         return services.BuildServiceProvider();
     }
 

@@ -256,11 +256,7 @@ internal sealed class EvalCommand
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         var provider = services
-            .AddWorkcell(configuration)
-            .AddPoseMetrics(Prometheus.Metrics.NewCustomRegistry())
-            .AddBaseline(configuration)
-            .AddInference(configuration)
-            .AddPosePipeline(configuration)
+            .AddPoseEstimation(configuration, Prometheus.Metrics.NewCustomRegistry())
             .BuildServiceProvider();
 
         // Options are validated on first use: fail here, one line per setting, rather than on the first frame.

@@ -39,12 +39,7 @@ internal static class DaemonHost
         builder.Services.AddSystemd();
         builder.Logging.AddDaemonConsole();
         builder.Services
-            .AddWorkcell(builder.Configuration)
-            .AddPoseMetrics(registry)
-            .AddCapture(builder.Configuration)
-            .AddBaseline(builder.Configuration)
-            .AddInference(builder.Configuration)
-            .AddPosePipeline(builder.Configuration)
+            .AddEdgePoseRuntime(builder.Configuration, registry)
             .AddPoseGrpc(builder.Configuration)
             .AddServiceMetrics(builder.Configuration)
             .AddJetsonBoardHealth(builder.Configuration)

@@ -1,6 +1,7 @@
 using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
+using Prometheus;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -21,13 +22,20 @@ public static class PipelineServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Everything the runtime needs, in dependency order: workcell, metrics, capture, baseline, model, pipeline.</summary>
-    public static IServiceCollection AddEdgePoseRuntime(this IServiceCollection services, IConfiguration configuration) =>
+    /// <summary>
+    /// What estimating poses in an image needs — workcell, metrics, baseline, model, estimator and store — without a camera:
+    /// the daemon adds capture on top; batch tools (eval, benchmarks) use it as is and never start the live loop.
+    /// </summary>
+    /// <param name="registry">Where the metrics go; the process-wide default registry when null.</param>
+    public static IServiceCollection AddPoseEstimation(this IServiceCollection services, IConfiguration configuration, CollectorRegistry? registry = null) =>
         services
             .AddWorkcell(configuration)
-            .AddPoseMetrics()
-            .AddCapture(configuration)
+            .AddPoseMetrics(registry)
             .AddBaseline(configuration)
             .AddInference(configuration)
             .AddPosePipeline(configuration);
+
+    /// <summary>Everything the live runtime needs: <see cref="AddPoseEstimation"/> plus the camera.</summary>
+    public static IServiceCollection AddEdgePoseRuntime(this IServiceCollection services, IConfiguration configuration, CollectorRegistry? registry = null) =>
+        services.AddPoseEstimation(configuration, registry).AddCapture(configuration);
 }

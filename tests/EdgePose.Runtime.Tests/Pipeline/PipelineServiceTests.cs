@@ -100,12 +100,7 @@ public sealed class PipelineServiceTests : IDisposable
         });
         var registry = Prometheus.Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(registry);
-        builder.Services.AddWorkcell(builder.Configuration)
-            .AddPoseMetrics(registry)
-            .AddCapture(builder.Configuration)
-            .AddBaseline(builder.Configuration)
-            .AddInference(builder.Configuration)
-            .AddPosePipeline(builder.Configuration);
+        builder.Services.AddEdgePoseRuntime(builder.Configuration, registry);
         return builder.Build();
     }
 

@@ -47,11 +47,7 @@ internal sealed class EstimatorUnderTest : IAsyncDisposable
         }
 
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        collection.AddWorkcell(configuration)
-            .AddPoseMetrics(registry)
-            .AddBaseline(configuration)
-            .AddInference(configuration)
-            .AddPosePipeline(configuration);
+        collection.AddPoseEstimation(configuration, registry);
         var under = new EstimatorUnderTest(collection.BuildServiceProvider(), registry);
         if (!string.IsNullOrEmpty(modelPath))
         {
