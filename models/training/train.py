@@ -2,9 +2,13 @@
 
     /usr/bin/python3 models/training/train.py --data DATA_DIR --out models/edgepose-box.onnx
 
+The two passes of posenet.py train side by side on every step: the locator on quarter-resolution frames, the refiner
+on full-resolution crops around the true keypoints, jittered in position and size as much as the locator errs, plus
+background crops that must score low. At export they are chained exactly as the runtime runs them.
+
 Reproducible: fixed seed, single-process data pipeline. Uses a CUDA GPU when one is present, else the CPU.
-Writes, beside the model: <out>.training.json (loss curve, held-out metrics, timing) and, with --parity-fixture DIR,
-reference outputs that the C# parity test compares the runtime against.
+Writes, beside the model: <out>.pt (weights, for --init), <out>.training.json (loss curve, held-out metrics, timing)
+and, with --parity-fixture DIR, reference outputs that the C# parity test compares the runtime against.
 """
 import argparse
 import json
@@ -17,109 +21,213 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from posenet import ContractHead, PoseNet, export, MEAN, STD
+from posenet import (CORNERS, CROP, CROP_MARGIN, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINTS, LOCATOR_POOL, MEAN, STD,
+                     ContractHead, PoseNet, crop_grid, export, soft_argmax)
 
-KEYPOINTS = 9
+# How far the refiner's training crops stray from the true box, in crop sides: covers the locator's errors.
+CROP_SHIFT = 0.08
+CROP_SCALE = (0.88, 1.2)
+# The context kept around each object must hold any jittered crop: half the largest side plus the largest shift.
+CONTEXT_HALF = CROP_MARGIN * CROP_SCALE[1] * (0.5 + CROP_SHIFT) * 1.02
+# A keypoint counts as found (score target 1) within this many crop pixels of the truth: 2% of the crop.
+HIT_CROP_PX = 2.5
+NEGATIVE_EVERY = 16
 
 
-def letterbox_geometry(width, height, size):
-    """Mirrors src/EdgePose.Runtime/Inference/Letterbox.cs exactly (rounding included)."""
-    scale = min(size / width, size / height)
-    w = min(max(int(round_half_away(width * scale)), 1), size)
-    h = min(max(int(round_half_away(height * scale)), 1), size)
-    x, y = (size - w) // 2, (size - h) // 2
+def letterbox_geometry(width, height):
+    """Mirrors src/EdgePose.Runtime/Inference/Letterbox.cs (rounding included): content rectangle and per-axis scale."""
+    scale = min(INPUT_WIDTH / width, INPUT_HEIGHT / height)
+    w = min(max(int(np.round(width * scale)), 1), INPUT_WIDTH)
+    h = min(max(int(np.round(height * scale)), 1), INPUT_HEIGHT)
+    x, y = (INPUT_WIDTH - w) // 2, (INPUT_HEIGHT - h) // 2
     return x, y, w, h, w / width, h / height
 
 
-def round_half_away(v):
-    # .NET Math.Round defaults to banker's rounding; sizes here are never exactly .5, but keep the same function.
-    return float(np.round(v))
+def letterbox_uint8(bgr):
+    """The frame as the model input sees it, before normalisation; padding in the mean colour (≈ 0 once normalised)."""
+    height, width = bgr.shape[:2]
+    x, y, w, h, _, _ = letterbox_geometry(width, height)
+    canvas = np.empty((INPUT_HEIGHT, INPUT_WIDTH, 3), np.uint8)
+    canvas[:] = np.round(np.array(MEAN[::-1]) * 255).astype(np.uint8)
+    canvas[y:y + h, x:x + w] = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+    return canvas
 
 
-def letterbox(image_bgr, size):
-    """BGR uint8 -> normalised float32 CHW tensor, as LetterboxTensor.Fill does (linear resize, zero padding after normalisation)."""
-    height, width = image_bgr.shape[:2]
-    x, y, w, h, _, _ = letterbox_geometry(width, height, size)
-    resized = cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_LINEAR)
-    rgb = resized[:, :, ::-1].astype(np.float32) / 255.0
-    rgb = (rgb - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
-    tensor = np.zeros((3, size, size), np.float32)
+def letterbox_tensor(bgr):
+    """BGR uint8 -> normalised float32 CHW tensor exactly as LetterboxTensor.Fill does (zero padding after normalisation)."""
+    height, width = bgr.shape[:2]
+    x, y, w, h, _, _ = letterbox_geometry(width, height)
+    resized = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+    rgb = (resized[:, :, ::-1].astype(np.float32) / 255.0 - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
+    tensor = np.zeros((3, INPUT_HEIGHT, INPUT_WIDTH), np.float32)
     tensor[:, y:y + h, x:x + w] = rgb.transpose(2, 0, 1)
     return tensor
 
 
-def to_model_coords(points, width, height, size):
-    """Image pixels (OpenCV: pixel centres at integers) -> normalised model input coordinates."""
-    x, y, _, _, sx, sy = letterbox_geometry(width, height, size)
-    u = ((points[:, 0] + 0.5) * sx + x) / size
-    v = ((points[:, 1] + 0.5) * sy + y) / size
-    return np.stack([u, v], axis=1)
+def to_input_pixels(points, width, height):
+    """Image pixels -> model input pixels (both OpenCV convention: pixel centres at integers)."""
+    x, y, _, _, sx, sy = letterbox_geometry(width, height)
+    return np.stack([(points[:, 0] + 0.5) * sx + x - 0.5, (points[:, 1] + 0.5) * sy + y - 0.5], axis=1)
 
 
-def load_split(root, split, size, limit=None):
-    """Letterboxed uint8 images and normalised keypoints, cached as .npy beside the split (re-rendering invalidates it)."""
+def to_image_pixels(uv, width, height):
+    """Normalised model coordinates -> image pixels, as Letterbox.ToImage does."""
+    x, y, _, _, sx, sy = letterbox_geometry(width, height)
+    return np.stack([(uv[:, 0] * INPUT_WIDTH - x) / sx - 0.5, (uv[:, 1] * INPUT_HEIGHT - y) / sy - 0.5], axis=1)
+
+
+def normalise(uint8_bgr, device):
+    """uint8 [..., H, W, 3] BGR -> float [..., 3, H, W] RGB, normalised like the runtime."""
+    x = torch.from_numpy(np.ascontiguousarray(uint8_bgr)).to(device).float() / 255.0
+    x = (x[..., [2, 1, 0]] - torch.tensor(MEAN, device=device)) / torch.tensor(STD, device=device)
+    return x.movedim(-1, -3)
+
+
+def corner_box(keypoints_px):
+    """Centre and larger side of the corners' bounding box, input pixels."""
+    corners = keypoints_px[:CORNERS]
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    return (low + high) / 2, float(max(high - low))
+
+
+class Contexts:
+    """Full-resolution windows of the input around each object (ragged, in one flat array): what the refiner's crops
+    are cut from, so training samples exactly the pixels inference would, without keeping 20 000 whole frames."""
+
+    def __init__(self):
+        self.parts, self.origins, self.shapes = [], [], []
+
+    def add(self, frame, centre, half):
+        x0, y0 = (int(max(0, math.floor(centre[0] - half))), int(max(0, math.floor(centre[1] - half))))
+        x1 = int(min(INPUT_WIDTH, math.ceil(centre[0] + half) + 1))
+        y1 = int(min(INPUT_HEIGHT, math.ceil(centre[1] + half) + 1))
+        window = frame[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)]
+        self.parts.append(window.reshape(-1))
+        self.origins.append((x0, y0))
+        self.shapes.append(window.shape[:2])
+
+    def arrays(self, prefix):
+        offsets = np.cumsum([0] + [p.size for p in self.parts])
+        return {f"{prefix}_flat": np.concatenate(self.parts) if self.parts else np.zeros(0, np.uint8),
+                f"{prefix}_offsets": offsets, f"{prefix}_origins": np.array(self.origins, np.int32).reshape(-1, 2),
+                f"{prefix}_shapes": np.array(self.shapes, np.int32).reshape(-1, 2)}
+
+
+def read_split(root, split, limit=None, full_frames=False, seed=0):
+    """Loads a split once into training form, cached beside it (re-rendering the split invalidates the cache)."""
     scene = os.path.join(root, split, "000000")
-    with open(os.path.join(scene, "scene_edgepose.json")) as f:
+    labels = os.path.join(scene, "scene_edgepose.json")
+    with open(labels) as f:
         extra = json.load(f)
-    with open(os.path.join(scene, "scene_gt.json")) as f:
-        gt = json.load(f)
-    ids = sorted(int(k) for k in extra.keys())
-    if limit:
-        ids = ids[:limit]
-    cache = os.path.join(scene, f"cache_{size}_{len(ids)}.npz")
-    if os.path.exists(cache) and os.path.getmtime(cache) > os.path.getmtime(os.path.join(scene, "scene_edgepose.json")):
-        data = np.load(cache)
-        return data["images"], data["keypoints"], data["ids"]
-    images = np.zeros((len(ids), size, size, 3), np.uint8)
+    ids = sorted(int(k) for k in extra.keys())[:limit]
+    kind = "full" if full_frames else "train"
+    cache = os.path.join(scene, f"cache_twopass_{kind}_{len(ids)}.npz")
+    if os.path.exists(cache) and os.path.getmtime(cache) > os.path.getmtime(labels):
+        return dict(np.load(cache))
+    rng = np.random.default_rng(seed)
+    small = np.zeros((len(ids), INPUT_HEIGHT // LOCATOR_POOL, INPUT_WIDTH // LOCATOR_POOL, 3), np.uint8)
     keypoints = np.zeros((len(ids), KEYPOINTS, 2), np.float32)
+    frames = np.zeros((len(ids), INPUT_HEIGHT, INPUT_WIDTH, 3), np.uint8) if full_frames else None
+    objects, negatives = Contexts(), Contexts()
     for n, i in enumerate(ids):
         bgr = cv2.imread(os.path.join(scene, "rgb", f"{i:06d}.png"), cv2.IMREAD_COLOR)
-        height, width = bgr.shape[:2]
-        x, y, w, h, _, _ = letterbox_geometry(width, height, size)
-        images[n, y:y + h, x:x + w] = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
-        keypoints[n] = to_model_coords(np.array(extra[str(i)][0]["keypoints_2d"], np.float64), width, height, size)
-        assert gt[str(i)][0]["obj_id"] == extra[str(i)][0]["obj_id"]
-    np.savez(cache, images=images, keypoints=keypoints, ids=np.array(ids))
-    return images, keypoints, np.array(ids)
+        frame = letterbox_uint8(bgr)
+        # INTER_AREA by an integer factor is the box average that the graph's avg_pool computes.
+        small[n] = cv2.resize(frame, (INPUT_WIDTH // LOCATOR_POOL, INPUT_HEIGHT // LOCATOR_POOL), interpolation=cv2.INTER_AREA)
+        keypoints[n] = to_input_pixels(np.array(extra[str(i)][0]["keypoints_2d"], np.float64), bgr.shape[1], bgr.shape[0])
+        if full_frames:
+            frames[n] = frame
+            continue
+        centre, extent = corner_box(keypoints[n])
+        objects.add(frame, centre, CONTEXT_HALF * extent + 2)
+        if n % NEGATIVE_EVERY == 0:
+            # Background the locator might mistake for the object: same size range, away from the object.
+            for _ in range(20):
+                side = float(rng.uniform(40, 300))
+                c = rng.uniform([side / 2, side / 2], [INPUT_WIDTH - side / 2, INPUT_HEIGHT - side / 2])
+                if np.abs(c - centre).max() > (side + extent) / 2:
+                    negatives.add(frame, c, side / 2 + 2)
+                    break
+    data = {"small": small, "keypoints": keypoints, "ids": np.array(ids)}
+    if full_frames:
+        data["frames"] = frames
+    else:
+        data.update(objects.arrays("ctx"))
+        data.update(negatives.arrays("neg"))
+    np.savez(cache, **data)
+    return data
 
 
-def to_tensor(batch_uint8, device, content):
-    """uint8 NHWC BGR letterboxed -> normalised NCHW RGB with the padding 0 after normalisation, as at run time."""
-    x0, y0, w, h = content
-    x = torch.from_numpy(batch_uint8).to(device).float() / 255.0
-    x = (x[..., [2, 1, 0]] - torch.tensor(MEAN, device=device)) / torch.tensor(STD, device=device)
-    x = x.permute(0, 3, 1, 2)
-    out = torch.zeros_like(x)
-    out[:, :, y0:y0 + h, x0:x0 + w] = x[:, :, y0:y0 + h, x0:x0 + w]
-    return out.contiguous()
+def window(data, prefix, i):
+    start, end = data[f"{prefix}_offsets"][i], data[f"{prefix}_offsets"][i + 1]
+    h, w = data[f"{prefix}_shapes"][i]
+    return data[f"{prefix}_flat"][start:end].reshape(h, w, 3), data[f"{prefix}_origins"][i]
 
 
-def losses(head, images, targets, sigma_px=1.5):
-    logits = head.net(images)
+def sample_crop(image, origin, centre, side):
+    """grid_sample from a context exactly as the graph samples the whole input (posenet.crop_grid)."""
+    h, w = image.shape[-2:]
+    # crop_grid works in coordinates normalised to the sampled image; express the crop in the context's frame.
+    c = torch.tensor([[(centre[0] - origin[0] + 0.5) / w, (centre[1] - origin[1] + 0.5) / h]], dtype=image.dtype)
+    grid = crop_grid(c, torch.tensor([side], dtype=image.dtype), width=w, height=h)
+    return F.grid_sample(image.unsqueeze(0), grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+
+
+def refiner_batch(data, index, rng, negatives):
+    """Crops around the true keypoints (jittered) and their targets in crop coordinates; plus background crops."""
+    crops, targets, positive = [], [], []
+    for i in index:
+        image, origin = window(data, "ctx", i)
+        centre, extent = corner_box(data["keypoints"][i])
+        side = max(extent * CROP_MARGIN * rng.uniform(*CROP_SCALE), 32.0)
+        centre = centre + rng.uniform(-CROP_SHIFT, CROP_SHIFT, 2) * side
+        crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng))
+        targets.append((data["keypoints"][i] + 0.5 - (centre + 0.5)) / side + 0.5)
+        positive.append(1.0)
+    for _ in range(negatives):
+        j = rng.integers(len(data["neg_offsets"]) - 1)
+        image, origin = window(data, "neg", j)
+        side = float(min(image.shape[:2]) - 4)
+        centre = np.array([origin[0] + image.shape[1] / 2 - 0.5, origin[1] + image.shape[0] / 2 - 0.5])
+        crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng))
+        targets.append(np.full((KEYPOINTS, 2), 0.5))
+        positive.append(0.0)
+    return torch.stack(crops), torch.tensor(np.array(targets), dtype=torch.float32), torch.tensor(positive)
+
+
+def augment(crop, rng):
+    """Mild photometric jitter on the normalised crop (gain and offset per image, sensor noise); geometry untouched."""
+    gain = rng.uniform(0.85, 1.15)
+    offset = rng.uniform(-0.15, 0.15)
+    noise = rng.uniform(0, 0.06)
+    return crop * gain + offset + noise * torch.randn_like(crop)
+
+
+def dsnt_loss(logits, targets, weight, hit_cells, sigma_cells=1.5):
+    """Coordinate L1 (heatmap cells) + Jensen–Shannon to a Gaussian (DSNT) + score BCE (peak logit says 'hit')."""
+    pred, prob, peak = soft_argmax(logits)
     n, k, h, w = logits.shape
-    prob = torch.softmax(logits.reshape(n, k, h * w), dim=2).reshape(n, k, h, w)
-    xs = (torch.arange(w, device=images.device, dtype=logits.dtype) + 0.5) / w
-    ys = (torch.arange(h, device=images.device, dtype=logits.dtype) + 0.5) / h
-    u = (prob.sum(dim=2) * xs).sum(dim=2)
-    v = (prob.sum(dim=3) * ys).sum(dim=2)
-    pred = torch.stack([u, v], dim=2)
-    coord = (pred - targets).abs().sum(dim=2).mean() * w
-    # Keep the mass concentrated around the target (DSNT's regulariser): a Gaussian of sigma_px heatmap cells.
-    gx = torch.exp(-((xs.view(1, 1, 1, w) - targets[..., 0].view(n, k, 1, 1)) * w) ** 2 / (2 * sigma_px ** 2))
-    gy = torch.exp(-((ys.view(1, 1, h, 1) - targets[..., 1].view(n, k, 1, 1)) * h) ** 2 / (2 * sigma_px ** 2))
+    cells_per_unit = torch.tensor([w, h], dtype=pred.dtype, device=pred.device)
+    err = (pred - targets).abs() * cells_per_unit
+    coord = (err.sum(dim=2).mean(dim=1) * weight).sum() / weight.sum().clamp_min(1)
+    xs = (torch.arange(w, dtype=pred.dtype, device=pred.device) + 0.5) / w
+    ys = (torch.arange(h, dtype=pred.dtype, device=pred.device) + 0.5) / h
+    gx = torch.exp(-((xs.view(1, 1, 1, w) - targets[..., 0].view(n, k, 1, 1)) * w) ** 2 / (2 * sigma_cells ** 2))
+    gy = torch.exp(-((ys.view(1, 1, h, 1) - targets[..., 1].view(n, k, 1, 1)) * h) ** 2 / (2 * sigma_cells ** 2))
     g = gx * gy
     g = g / g.sum(dim=(2, 3), keepdim=True).clamp_min(1e-12)
-    js = 0.5 * (F.kl_div((0.5 * (prob + g)).clamp_min(1e-12).log(), prob, reduction="batchmean")
-                + F.kl_div((0.5 * (prob + g)).clamp_min(1e-12).log(), g, reduction="batchmean")) / k
-    # Confidence learns to predict whether the keypoint landed within 2 input pixels of the truth.
+    m = (0.5 * (prob + g)).clamp_min(1e-12).log()
+    js = 0.5 * ((prob * (prob.clamp_min(1e-12).log() - m)).sum(dim=(2, 3))
+                + (g * (g.clamp_min(1e-12).log() - m)).sum(dim=(2, 3))).mean(dim=1)
+    js = (js * weight).sum() / weight.sum().clamp_min(1)
     with torch.no_grad():
-        hit = ((pred - targets).norm(dim=2) * images.shape[-1] < 2.0).float()
-    score_logits = logits.reshape(n, k, h * w).max(dim=2).values
-    score = F.binary_cross_entropy_with_logits(score_logits, hit)
-    return coord + js + 0.1 * score, coord.detach(), pred.detach()
+        cells = (pred - targets) * cells_per_unit
+        hit = (cells.norm(dim=2) < hit_cells).float() * weight.view(-1, 1)
+    score = F.binary_cross_entropy_with_logits(peak, hit)
+    return coord + js + 0.1 * score, coord.detach(), hit.sum() / (weight.sum() * k).clamp_min(1)
 
 
-def pose_metrics(pred_norm, ids, root, split, size):
+def pose_metrics(pred_uv, ids, root, split):
     """Position/angle error through the same PnP the runtime runs (EPnP then iterative), on the held-out split."""
     scene = os.path.join(root, split, "000000")
     with open(os.path.join(scene, "scene_gt.json")) as f:
@@ -128,67 +236,88 @@ def pose_metrics(pred_norm, ids, root, split, size):
         cams = json.load(f)
     with open(os.path.join(root, "camera.json")) as f:
         camera = json.load(f)
-    with open(os.path.join(root, "models", "models_info.json")) as f:
-        info = json.load(f)["1"]
-    sx, sy, sz = info["size_x"] / 2000, info["size_y"] / 2000, info["size_z"] / 2000
-    corners = [(-1, -1, -1), (1, -1, -1), (1, 1, -1), (-1, 1, -1), (-1, -1, 1), (1, -1, 1), (1, 1, 1), (-1, 1, 1)]
-    object_points = np.array([(a * sx, b * sy, c * sz) for a, b, c in corners] + [(0, 0, 0)], np.float64)
-    width, height = camera["width"], camera["height"]
-    x0, y0, _, _, scx, scy = letterbox_geometry(width, height, size)
+    object_points = box_keypoints(root)
     pos, ang = [], []
-    for p, i in zip(pred_norm, ids):
+    for p, i in zip(pred_uv, ids):
         k = np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3)
-        pixels = np.stack([(p[:, 0] * size - x0) / scx - 0.5, (p[:, 1] * size - y0) / scy - 0.5], axis=1)
-        ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, flags=cv2.SOLVEPNP_EPNP)
-        if ok:
-            ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
+        pose = solve_pose(object_points, to_image_pixels(p, camera["width"], camera["height"]), k)
         truth = gt[str(i)][0]
-        t_true = np.array(truth["cam_t_m2c"]) / 1000
-        r_true = np.array(truth["cam_R_m2c"]).reshape(3, 3)
-        if not ok:
+        if pose is None:
             pos.append(np.inf)
             ang.append(180.0)
             continue
-        r, _ = cv2.Rodrigues(rvec)
-        pos.append(float(np.linalg.norm(tvec.ravel() - t_true)))
-        cos = (np.trace(r_true.T @ r) - 1) / 2
+        r, t = pose
+        pos.append(float(np.linalg.norm(t - np.array(truth["cam_t_m2c"]) / 1000)))
+        cos = (np.trace(np.array(truth["cam_R_m2c"]).reshape(3, 3).T @ r) - 1) / 2
         ang.append(float(np.degrees(np.arccos(np.clip(cos, -1, 1)))))
     pos, ang = np.array(pos), np.array(ang)
-    ok = (pos < 0.01) & (ang < 5)
     return {
         "frames": int(len(pos)),
         "position_error_m": {"median": float(np.median(pos)), "p90": float(np.percentile(pos, 90))},
         "angle_error_deg": {"median": float(np.median(ang)), "p90": float(np.percentile(ang, 90))},
-        "within_1cm_5deg": float(ok.mean()),
+        "within_1cm_5deg": float(((pos < 0.01) & (ang < 5)).mean()),
     }
 
 
-def predict(head, images, device, content, batch=64):
+def box_keypoints(root):
+    with open(os.path.join(root, "models", "models_info.json")) as f:
+        info = json.load(f)["1"]
+    sx, sy, sz = info["size_x"] / 2000, info["size_y"] / 2000, info["size_z"] / 2000
+    corners = [(-1, -1, -1), (1, -1, -1), (1, 1, -1), (-1, 1, -1), (-1, -1, 1), (1, -1, 1), (1, 1, 1), (-1, 1, 1)]
+    return np.array([(a * sx, b * sy, c * sz) for a, b, c in corners] + [(0, 0, 0)], np.float64)
+
+
+def solve_pose(object_points, pixels, k):
+    ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, flags=cv2.SOLVEPNP_EPNP)
+    if ok:
+        ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
+    return (cv2.Rodrigues(rvec)[0], tvec.ravel()) if ok else None
+
+
+def reprojection_rms(object_points, pixels, k, r, t):
+    projected, _ = cv2.projectPoints(object_points, cv2.Rodrigues(r)[0], t, k, None)
+    return float(np.sqrt(((projected.reshape(-1, 2) - pixels) ** 2).sum(axis=1).mean()))
+
+
+def predict(head, frames, device, batch=25):
     head.eval()
-    out = []
+    out, scores = [], []
     with torch.no_grad():
-        for s in range(0, len(images), batch):
-            keypoints, _ = head(to_tensor(images[s:s + batch], device, content))
+        for s in range(0, len(frames), batch):
+            keypoints, score = head(normalise(frames[s:s + batch], device).contiguous(memory_format=torch.channels_last))
             out.append(keypoints.cpu().numpy())
+            scores.append(score.cpu().numpy())
     head.train()
-    return np.concatenate(out)
+    return np.concatenate(out), np.concatenate(scores)
 
 
-def write_parity_fixture(head, root, split, size, out_dir, count=2):
-    """Frames of the held-out split with PyTorch's outputs, for tests/…/ModelParityTests."""
+def write_parity_fixture(head, root, split, out_dir, count=2):
+    """Frames of the held-out split with PyTorch's outputs and decoded pose, for tests/…/ModelParityTests."""
     os.makedirs(out_dir, exist_ok=True)
     scene = os.path.join(root, split, "000000")
+    with open(os.path.join(scene, "scene_camera.json")) as f:
+        cams = json.load(f)
+    object_points = box_keypoints(root)
     entries = []
     head.eval()
     for i in range(count):
         bgr = cv2.imread(os.path.join(scene, "rgb", f"{i:06d}.png"), cv2.IMREAD_COLOR)
         name = f"parity_{i}.png"
-        cv2.imwrite(os.path.join(out_dir, name), bgr)
-        tensor = torch.from_numpy(letterbox(bgr, size)).unsqueeze(0)
+        cv2.imwrite(os.path.join(out_dir, name), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 9])
         with torch.no_grad():
-            keypoints, scores = head(tensor)
-        entries.append({"image": name, "keypoints": keypoints[0].numpy().astype(float).round(7).tolist(),
-                        "scores": scores[0].numpy().astype(float).round(7).tolist()})
+            keypoints, scores = head(torch.from_numpy(letterbox_tensor(bgr)).unsqueeze(0))
+        entry = {"image": name, "keypoints": keypoints[0].numpy().astype(float).round(7).tolist(),
+                 "scores": scores[0].numpy().astype(float).round(7).tolist()}
+        k = np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3)
+        pixels = to_image_pixels(keypoints[0].numpy().astype(np.float64), bgr.shape[1], bgr.shape[0])
+        pose = solve_pose(object_points, pixels, k)
+        # Only a well-posed solve is a reference: an untrained smoke model's keypoints all sit within a pixel or two,
+        # where PnP fits any far-away pose and two solvers legitimately disagree.
+        spread = float((pixels.max(axis=0) - pixels.min(axis=0)).max())
+        if pose is not None and spread > 16 and reprojection_rms(object_points, pixels, k, *pose) < 2.0:
+            entry["pose"] = {"cam_K": k.ravel().tolist(), "cam_R_m2c": pose[0].ravel().round(9).tolist(),
+                             "cam_t_m": pose[1].round(9).tolist()}
+        entries.append(entry)
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump({"tolerance": 1e-4, "frames": entries}, f, indent=1)
 
@@ -199,14 +328,14 @@ def main():
     parser.add_argument("--train-split", default="train")
     parser.add_argument("--test-split", default="test")
     parser.add_argument("--out", required=True, help="ONNX file to write")
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--batch", type=int, default=32, help="frames per step for each of the two passes")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-frames", type=int, default=None, help="use only the first N training frames (smoke runs)")
     parser.add_argument("--max-test-frames", type=int, default=None)
-    parser.add_argument("--max-minutes", type=float, default=85, help="stop training (and export) after this long")
+    parser.add_argument("--max-minutes", type=float, default=80, help="stop training (and export) after this long")
+    parser.add_argument("--eval-minutes", type=float, default=15, help="held-out metrics at most this often")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
     parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")
@@ -215,74 +344,85 @@ def main():
 
     started = time.time()
     torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     print(f"device {device}, threads {torch.get_num_threads()}", flush=True)
 
-    images, targets, _ = load_split(args.data, args.train_split, args.size, args.max_frames)
-    with open(os.path.join(args.data, "camera.json")) as f:
-        camera = json.load(f)
-    content = letterbox_geometry(camera["width"], camera["height"], args.size)[:4]
-    test_images, test_targets, test_ids = load_split(args.data, args.test_split, args.size, args.max_test_frames)
-    print(f"train {len(images)} frames, test {len(test_images)} frames, loaded in {time.time() - started:.0f} s", flush=True)
+    train = read_split(args.data, args.train_split, args.max_frames, seed=args.seed)
+    test = read_split(args.data, args.test_split, args.max_test_frames, full_frames=True)
+    frames = len(train["ids"])
+    print(f"train {frames} frames ({train['ctx_flat'].nbytes / 1e9:.2f} GB of object windows), test {len(test['ids'])} "
+          f"frames, loaded in {time.time() - started:.0f} s", flush=True)
+    small_targets = ((torch.from_numpy(train["keypoints"]) + 0.5) / torch.tensor([INPUT_WIDTH, INPUT_HEIGHT])).to(device)
 
-    net = PoseNet().to(device)
+    net = PoseNet()
     if args.init:
-        net.load_state_dict(torch.load(args.init, map_location=device))
+        net.load_state_dict(torch.load(args.init, map_location="cpu"))
         print(f"initialised from {args.init}", flush=True)
-    head = ContractHead(net).to(device)
+    net = net.to(device, memory_format=torch.channels_last)
+    head = ContractHead(net)
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    steps_per_epoch = math.ceil(len(images) / args.batch)
+    steps_per_epoch = math.ceil(frames / args.batch)
     total_steps = steps_per_epoch * args.epochs
     rng = np.random.default_rng(args.seed)
-    history = []
-    step = 0
+    # Background crops only when the frames left room for any (a frame filled by the object has none).
+    negatives = max(1, args.batch // 8) if len(train["neg_offsets"]) > 1 else 0
+    history, step, last_eval = [], 0, time.time()
     deadline = started + args.max_minutes * 60
+    stats = np.zeros(4)
+
+    def evaluate(epoch):
+        pred, scores = predict(head, test["frames"], device)
+        metrics = pose_metrics(pred, test["ids"], args.data, args.test_split)
+        metrics["mean_score"] = float(scores.mean())
+        history.append({"epoch": epoch, "steps": step, "minutes": (time.time() - started) / 60, "test": metrics})
+        print(json.dumps(history[-1]), flush=True)
+
     for epoch in range(args.epochs):
-        order = rng.permutation(len(images))
-        running, count = 0.0, 0
-        for s in range(0, len(order), args.batch):
+        order = rng.permutation(frames)
+        for s in range(0, frames, args.batch):
             index = np.sort(order[s:s + args.batch])
-            batch = to_tensor(images[index], device, content)
-            target = torch.from_numpy(targets[index]).to(device)
-            loss, coord, _ = losses(head, batch, target)
+            small = normalise(train["small"][index], device).contiguous(memory_format=torch.channels_last)
+            loss_l, coord_l, _ = dsnt_loss(
+                net.locator(small), small_targets[index], torch.ones(len(index), device=device), hit_cells=1.0)
+            crops, targets, positive = (t.to(device) for t in refiner_batch(train, index, rng, negatives))
+            loss_r, coord_r, hits = dsnt_loss(
+                net.refiner(crops.contiguous(memory_format=torch.channels_last)), targets, positive, hit_cells=HIT_CROP_PX / 2)
             # Warm-up then cosine decay over whichever runs out first, the steps or the time budget, so a run cut
             # short by --max-minutes still ends at a low learning rate instead of mid-schedule.
             progress = min(1.0, max(step / total_steps, (time.time() - started) / (deadline - started)))
-            warm = min(1.0, step / 200)
+            warm = min(1.0, (step + 1) / 200)
             for group in optimizer.param_groups:
-                group["lr"] = args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
+                group["lr"] = args.lr * warm * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss_l + loss_r).backward()
             optimizer.step()
             step += 1
-            running += coord.item()
-            count += 1
+            stats += (coord_l.item(), coord_r.item(), hits.item(), 1)
             if step % 50 == 0:
-                print(f"epoch {epoch} step {step}/{total_steps} coord-L1 {running / count:.3f} heatmap cells, "
+                print(f"epoch {epoch} step {step}/{total_steps} locator L1 {stats[0] / stats[3]:.3f} cells, refiner L1 "
+                      f"{stats[1] / stats[3]:.3f} cells, hits {stats[2] / stats[3]:.2f}, "
                       f"{(time.time() - started) / 60:.1f} min", flush=True)
+                stats[:] = 0
             if time.time() > deadline:
                 break
-        metrics = pose_metrics(predict(head, test_images, device, content), test_ids, args.data, args.test_split, args.size)
-        history.append({"epoch": epoch, "steps": step, "coord_l1_cells": running / max(count, 1), "test": metrics,
-                        "minutes": (time.time() - started) / 60})
-        print(json.dumps(history[-1]), flush=True)
         if time.time() > deadline:
             print("time budget reached; exporting what we have", flush=True)
             break
+        if time.time() - last_eval > args.eval_minutes * 60:
+            evaluate(epoch)
+            last_eval = time.time()
+    evaluate(epoch)
 
-    head.eval()
-    net.cpu()
+    net = net.to("cpu", memory_format=torch.contiguous_format).eval()
     version = args.version or time.strftime("%Y%m%d") + f"-seed{args.seed}"
-    export(net, args.out, args.size, version=version)
+    export(net, args.out, version=version)
     # The weights themselves, so a later run can continue from here (--init) on a machine with more time or a GPU.
     torch.save(net.state_dict(), args.out + ".pt")
     if args.parity_fixture:
-        write_parity_fixture(ContractHead(net).eval(), args.data, args.test_split, args.size, args.parity_fixture)
+        write_parity_fixture(ContractHead(net).eval(), args.data, args.test_split, args.parity_fixture)
     with open(args.out + ".training.json", "w") as f:
-        json.dump({"args": vars(args), "device": str(device), "minutes": (time.time() - started) / 60,
-                   "history": history}, f, indent=1)
+        json.dump({"args": vars(args), "minutes": (time.time() - started) / 60, "steps": step, "history": history}, f, indent=1)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min", flush=True)
 
 
