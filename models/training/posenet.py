@@ -1,8 +1,10 @@
 """EdgePose keypoint network: image -> 9 keypoints (8 box corners + centre) with per-keypoint confidence.
 
 Two passes in one graph, so the runtime stays one session and one Run:
-  1. the locator sees the whole frame at a quarter of its resolution and finds the keypoints roughly;
-  2. the refiner sees a 128x128 crop of the full-resolution frame around those keypoints and finds them again,
+  1. the locator sees the whole frame at a quarter of its resolution and says where the object is and how big
+     (the centre and larger side of the corners' bounding box): nothing that depends on telling the corners apart,
+     which is the hard part and needs the detail only the full resolution has;
+  2. the refiner sees a 128x128 crop of the full-resolution frame framed on that box and finds the nine keypoints,
      to a fraction of a pixel: at 1 m the box spans about 70 px, and a centimetre in depth is about 0.6 px of it.
 Both decode their heatmaps in-graph by soft-argmax (DSNT), so the ONNX file outputs exactly what the runtime contract
 expects: keypoints [1, 9, 2] as (u, v) normalised to [0, 1] of the model input, scores [1, 9] in [0, 1].
@@ -24,6 +26,8 @@ CROP = 128
 # Crop side = CROP_MARGIN x the larger side of the corners' bounding box: room for the locator's error.
 CROP_MARGIN = 1.3
 MIN_CROP_PX = 32.0
+# The locator's size channel predicts log(extent / EXTENT_UNIT_PX): order one across 0.3-1.0 m.
+EXTENT_UNIT_PX = 100.0
 
 
 def conv_bn(cin, cout, stride=1, k=3):
@@ -98,15 +102,23 @@ def crop_grid(centre, side, width=INPUT_WIDTH, height=INPUT_HEIGHT, size=CROP):
     return torch.stack([gx.view(n, 1, size).expand(n, size, size), gy.view(n, size, 1).expand(n, size, size)], dim=3)
 
 
+def locator_outputs(maps):
+    """Locator maps [N,2,h,w] -> box centre (u, v) normalised [N,2], its centre heatmap [N,1,h,w], log-extent [N].
+    The size is read under the centre's heatmap, so it is the size the network sees at the place it points to."""
+    centre, prob, _ = soft_argmax(maps[:, :1])
+    return centre[:, 0], prob, (prob[:, 0] * maps[:, 1]).sum(dim=(1, 2))
+
+
 class PoseNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.locator = HeatmapNet((16, 32, 64, 96))
+        self.locator = HeatmapNet((16, 24, 48, 64), keypoints=2)
         self.refiner = HeatmapNet((16, 32, 64, 96, 128))
 
     def locate(self, small):
-        """Quarter-resolution frame -> keypoints normalised to the frame."""
-        return soft_argmax(self.locator(small))
+        """Quarter-resolution frame -> the crop: centre normalised to the frame [N,2], side in input pixels [N]."""
+        centre, _, log_extent = locator_outputs(self.locator(small))
+        return centre, torch.clamp(torch.exp(log_extent) * EXTENT_UNIT_PX * CROP_MARGIN, min=MIN_CROP_PX)
 
     def refine(self, crops):
         """Crops -> keypoints normalised to the crop."""
@@ -114,28 +126,33 @@ class PoseNet(nn.Module):
 
 
 class ContractHead(nn.Module):
-    """The whole inference path as the runtime runs it: full input -> locator -> crop -> refiner -> input coordinates."""
+    """The whole inference path as the runtime runs it: full input -> locator -> crop -> refiner -> input coordinates.
 
-    def __init__(self, net):
+    With refine_passes=2 the refiner runs again on a crop re-centred and re-sized on its own keypoints: the locator's
+    crop only has to contain the object, the second one is framed as the refiner was trained to see it."""
+
+    def __init__(self, net, refine_passes=1):
         super().__init__()
         self.net = net
+        self.refine_passes = refine_passes
 
     def forward(self, image):
-        small = F.avg_pool2d(image, LOCATOR_POOL)
-        coarse, _, _ = self.net.locate(small)
-        centre, side = crop_box(coarse)
-        crops = F.grid_sample(image, crop_grid(centre, side), mode="bilinear", padding_mode="zeros", align_corners=False)
-        local, _, peak = self.net.refine(crops)
+        centre, side = self.net.locate(F.avg_pool2d(image, LOCATOR_POOL))
         input_size = torch.tensor([INPUT_WIDTH, INPUT_HEIGHT], dtype=image.dtype, device=image.device)
-        keypoints = centre.unsqueeze(1) + (local - 0.5) * side.view(-1, 1, 1) / input_size
+        for refine_pass in range(self.refine_passes):
+            if refine_pass > 0:
+                centre, side = crop_box(keypoints)
+            crops = F.grid_sample(image, crop_grid(centre, side), mode="bilinear", padding_mode="zeros", align_corners=False)
+            local, _, peak = self.net.refine(crops)
+            keypoints = centre.unsqueeze(1) + (local - 0.5) * side.view(-1, 1, 1) / input_size
         # Confidence: the refiner's peak logit, trained to say whether the keypoint is within 2% of the crop.
         return keypoints, torch.sigmoid(peak)
 
 
-def export(net, path, object_id="box", version="untrained"):
+def export(net, path, object_id="box", version="untrained", refine_passes=1):
     import onnx
 
-    head = ContractHead(net).eval()
+    head = ContractHead(net, refine_passes).eval()
     dummy = torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH)
     # Opset 16 for GridSample (the crop).
     torch.onnx.export(head, dummy, path, input_names=["image"], output_names=["keypoints", "scores"], opset_version=16)

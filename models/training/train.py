@@ -2,8 +2,8 @@
 
     /usr/bin/python3 models/training/train.py --data DATA_DIR --out models/edgepose-box.onnx
 
-The two passes of posenet.py train side by side on every step: the locator on quarter-resolution frames, the refiner
-on full-resolution crops around the true keypoints, jittered in position and size as much as the locator errs, plus
+The two passes of posenet.py train side by side on every step: the locator on quarter-resolution frames (where the
+box is, how big), the refiner on full-resolution crops around the true box, jittered in position and size as much as the locator errs, plus
 background crops that must score low. At export they are chained exactly as the runtime runs them.
 
 Reproducible: fixed seed, single-process data pipeline. Uses a CUDA GPU when one is present, else the CPU.
@@ -21,8 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from posenet import (CORNERS, CROP, CROP_MARGIN, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINTS, LOCATOR_POOL, MEAN, STD,
-                     ContractHead, PoseNet, crop_grid, export, soft_argmax)
+from posenet import (CORNERS, CROP_MARGIN, EXTENT_UNIT_PX, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINTS, LOCATOR_POOL, MEAN,
+                     MIN_CROP_PX, STD, ContractHead, PoseNet, crop_grid, export, locator_outputs, soft_argmax)
 
 # How far the refiner's training crops stray from the true box, in crop sides: covers the locator's errors.
 CROP_SHIFT = 0.08
@@ -291,6 +291,25 @@ def predict(head, frames, device, batch=25):
     return np.concatenate(out), np.concatenate(scores)
 
 
+def refine_true_boxes(net, frames, keypoints, device, batch=25):
+    """The refiner alone, on crops framed on the true box: separates the refiner's error from the locator's."""
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(frames), batch):
+            boxes = [corner_box(k) for k in keypoints[s:s + batch]]
+            centre = torch.tensor(np.array([(c + 0.5) / (INPUT_WIDTH, INPUT_HEIGHT) for c, _ in boxes]), dtype=torch.float32)
+            side = torch.tensor([max(e * CROP_MARGIN, MIN_CROP_PX) for _, e in boxes], dtype=torch.float32)
+            image = normalise(frames[s:s + batch], device)
+            crops = F.grid_sample(image, crop_grid(centre, side).to(device), mode="bilinear", padding_mode="zeros",
+                                  align_corners=False)
+            local, _, _ = net.refine(crops.contiguous(memory_format=torch.channels_last))
+            uv = centre.unsqueeze(1) + (local.cpu() - 0.5) * side.view(-1, 1, 1) / torch.tensor([INPUT_WIDTH, INPUT_HEIGHT])
+            out.append(uv.numpy())
+    net.train()
+    return np.concatenate(out)
+
+
 def write_parity_fixture(head, root, split, out_dir, count=2):
     """Frames of the held-out split with PyTorch's outputs and decoded pose, for tests/…/ModelParityTests."""
     os.makedirs(out_dir, exist_ok=True)
@@ -335,11 +354,13 @@ def main():
     parser.add_argument("--max-frames", type=int, default=None, help="use only the first N training frames (smoke runs)")
     parser.add_argument("--max-test-frames", type=int, default=None)
     parser.add_argument("--max-minutes", type=float, default=80, help="stop training (and export) after this long")
-    parser.add_argument("--eval-minutes", type=float, default=15, help="held-out metrics at most this often")
+    parser.add_argument("--eval-minutes", type=float, default=20, help="held-out metrics at most this often")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
     parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")
     parser.add_argument("--init", default=None, help="start from these weights (a .pt written by an earlier run) instead of scratch")
+    parser.add_argument("--refine-passes", type=int, default=1, choices=(1, 2),
+                        help="refiner passes in the exported graph (2: a second crop framed on the first pass's keypoints)")
     args = parser.parse_args()
 
     started = time.time()
@@ -353,14 +374,17 @@ def main():
     frames = len(train["ids"])
     print(f"train {frames} frames ({train['ctx_flat'].nbytes / 1e9:.2f} GB of object windows), test {len(test['ids'])} "
           f"frames, loaded in {time.time() - started:.0f} s", flush=True)
-    small_targets = ((torch.from_numpy(train["keypoints"]) + 0.5) / torch.tensor([INPUT_WIDTH, INPUT_HEIGHT])).to(device)
+    boxes = [corner_box(k) for k in train["keypoints"]]
+    box_centres = torch.tensor(np.array([(c + 0.5) / (INPUT_WIDTH, INPUT_HEIGHT) for c, _ in boxes]), dtype=torch.float32)
+    box_log_extents = torch.tensor([math.log(e / EXTENT_UNIT_PX) for _, e in boxes], dtype=torch.float32)
+    box_centres, box_log_extents = box_centres.to(device), box_log_extents.to(device)
 
     net = PoseNet()
     if args.init:
         net.load_state_dict(torch.load(args.init, map_location="cpu"))
         print(f"initialised from {args.init}", flush=True)
     net = net.to(device, memory_format=torch.channels_last)
-    head = ContractHead(net)
+    head = ContractHead(net, args.refine_passes)
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(frames / args.batch)
     total_steps = steps_per_epoch * args.epochs
@@ -369,22 +393,30 @@ def main():
     negatives = max(1, args.batch // 8) if len(train["neg_offsets"]) > 1 else 0
     history, step, last_eval = [], 0, time.time()
     deadline = started + args.max_minutes * 60
-    stats = np.zeros(4)
+    stats = np.zeros(5)
 
     def evaluate(epoch):
         pred, scores = predict(head, test["frames"], device)
         metrics = pose_metrics(pred, test["ids"], args.data, args.test_split)
         metrics["mean_score"] = float(scores.mean())
+        metrics["refiner_on_true_boxes"] = pose_metrics(
+            refine_true_boxes(net, test["frames"], test["keypoints"], device), test["ids"], args.data, args.test_split)
         history.append({"epoch": epoch, "steps": step, "minutes": (time.time() - started) / 60, "test": metrics})
         print(json.dumps(history[-1]), flush=True)
 
+    epoch = -1
     for epoch in range(args.epochs):
         order = rng.permutation(frames)
         for s in range(0, frames, args.batch):
             index = np.sort(order[s:s + args.batch])
             small = normalise(train["small"][index], device).contiguous(memory_format=torch.channels_last)
+            maps = net.locator(small)
             loss_l, coord_l, _ = dsnt_loss(
-                net.locator(small), small_targets[index], torch.ones(len(index), device=device), hit_cells=1.0)
+                maps[:, :1], box_centres[index].unsqueeze(1), torch.ones(len(index), device=device), hit_cells=1.0)
+            # Size under the centre's heatmap, as at inference; the heatmap itself learns only from the centre loss.
+            _, prob, _ = locator_outputs(maps.detach())
+            size_error = ((prob[:, 0] * maps[:, 1]).sum(dim=(1, 2)) - box_log_extents[index]).abs().mean()
+            loss_l = loss_l + 10 * size_error
             crops, targets, positive = (t.to(device) for t in refiner_batch(train, index, rng, negatives))
             loss_r, coord_r, hits = dsnt_loss(
                 net.refiner(crops.contiguous(memory_format=torch.channels_last)), targets, positive, hit_cells=HIT_CROP_PX / 2)
@@ -398,10 +430,10 @@ def main():
             (loss_l + loss_r).backward()
             optimizer.step()
             step += 1
-            stats += (coord_l.item(), coord_r.item(), hits.item(), 1)
+            stats += (coord_l.item(), size_error.item(), coord_r.item(), hits.item(), 1)
             if step % 50 == 0:
-                print(f"epoch {epoch} step {step}/{total_steps} locator L1 {stats[0] / stats[3]:.3f} cells, refiner L1 "
-                      f"{stats[1] / stats[3]:.3f} cells, hits {stats[2] / stats[3]:.2f}, "
+                print(f"epoch {epoch} step {step}/{total_steps} locator centre L1 {stats[0] / stats[4]:.3f} cells, size "
+                      f"{100 * stats[1] / stats[4]:.1f}%, refiner L1 {stats[2] / stats[4]:.3f} cells, hits {stats[3] / stats[4]:.2f}, "
                       f"{(time.time() - started) / 60:.1f} min", flush=True)
                 stats[:] = 0
             if time.time() > deadline:
@@ -416,11 +448,11 @@ def main():
 
     net = net.to("cpu", memory_format=torch.contiguous_format).eval()
     version = args.version or time.strftime("%Y%m%d") + f"-seed{args.seed}"
-    export(net, args.out, version=version)
+    export(net, args.out, version=version, refine_passes=args.refine_passes)
     # The weights themselves, so a later run can continue from here (--init) on a machine with more time or a GPU.
     torch.save(net.state_dict(), args.out + ".pt")
     if args.parity_fixture:
-        write_parity_fixture(ContractHead(net).eval(), args.data, args.test_split, args.parity_fixture)
+        write_parity_fixture(ContractHead(net, args.refine_passes).eval(), args.data, args.test_split, args.parity_fixture)
     with open(args.out + ".training.json", "w") as f:
         json.dump({"args": vars(args), "minutes": (time.time() - started) / 60, "steps": step, "history": history}, f, indent=1)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min", flush=True)

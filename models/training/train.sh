@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the bundled model from scratch: renders the dataset with the product's renderer, trains, exports.
-#   models/training/train.sh [--smoke]   (full run: render 7 + train 80 minutes on a 2-core CPU)
+#   models/training/train.sh [--smoke]   (full run: render 7 + train 75 minutes on a 2-core CPU)
 # Installs Debian's PyTorch, ONNX, NumPy and OpenCV for /usr/bin/python3 when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,5 +22,5 @@ if [ "${1:-}" = "--smoke" ]; then
 fi
 "${edgepose[@]}" render --out "$data" --split train --count 20000 --seed 1 --force "${scene[@]}"
 "${edgepose[@]}" render --out "$data" --split test --count 1000 --seed 9001 --force "${scene[@]}"
-exec /usr/bin/python3 models/training/train.py --data "$data" --out models/edgepose-box.onnx --epochs 12 --max-minutes 80 \
+exec /usr/bin/python3 models/training/train.py --data "$data" --out models/edgepose-box.onnx --epochs 12 --max-minutes 75 \
   --parity-fixture tests/EdgePose.Runtime.Tests/Inference/Parity
