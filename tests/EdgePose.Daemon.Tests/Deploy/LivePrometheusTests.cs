@@ -17,20 +17,21 @@ public sealed partial class LivePrometheusTests
     /// <summary>Dashboard expressions (matched by a fragment) that are empty on a healthy synthetic daemon, and why.</summary>
     private static readonly Dictionary<string, string> EmptyDashboardExpressions = new(StringComparer.Ordinal)
     {
-        ["edgepose_model_info{"] = "no model is bundled (models/ holds only the training recipe), and edgepose_model_info has a series only while a model serves",
         ["edgepose_errors_total{"] = "a healthy daemon has no errors; a stage's series appears with its first error",
-        ["edgepose_model_reloads_total{"] = "with no model file nothing was loaded or reloaded, so no outcome was counted",
     };
 
     /// <summary>Alerts whose condition holds on this daemon, and why.</summary>
     private static readonly Dictionary<string, string> FiringAlerts = new(StringComparer.Ordinal)
     {
-        ["EdgePoseModelNotLoaded"] = "the test daemon runs without a model (none is bundled), which is exactly this alert's condition",
     };
 
-    /// <summary>Alerts whose outcome depends on how fast this shared machine is: only their measured side is asserted.</summary>
-    private static readonly Dictionary<string, string> MachineDependentAlerts = new(StringComparer.Ordinal)
+    /// <summary>
+    /// Alerts whose outcome depends on how fast this shared machine is or on what the model makes of the synthetic
+    /// camera's random scenes: only their measured side is asserted.
+    /// </summary>
+    private static readonly Dictionary<string, string> UnassertedAlerts = new(StringComparer.Ordinal)
     {
+        ["EdgePoseFallbackRateHigh"] = "the bundled model is unsure on a large share of randomly rendered scenes (half of the held-out set, models/MODEL_CARD.md), so this alert can go either way here",
         ["EdgePoseLatencyBudgetOverruns"] = "a loaded CI machine may push the synthetic pipeline over 100 ms",
         ["EdgePoseP99OverBudget"] = "a loaded CI machine may push the synthetic pipeline's p99 over 100 ms",
     };
@@ -92,7 +93,7 @@ public sealed partial class LivePrometheusTests
                     failures.Add($"rule {name}: its measured side returns no data: {query}");
                 }
 
-                if (MachineDependentAlerts.ContainsKey(name))
+                if (UnassertedAlerts.ContainsKey(name))
                 {
                     continue;
                 }

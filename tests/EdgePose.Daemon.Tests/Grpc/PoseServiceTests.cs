@@ -278,14 +278,18 @@ public sealed class PoseServiceTests
                 ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:00:00.300",
                 ["EdgePose:Capture:ReconnectInitialDelay"] = "00:00:00.050",
                 ["EdgePose:Capture:ReconnectMaxDelay"] = "00:00:00.200",
+                ["EdgePose:Pipeline:IdleHeartbeatInterval"] = "00:00:00.200",
             },
             camera.Install);
 
         await WaitForHealth(daemon, global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
         camera.PluggedIn = false;
         await WaitForHealth(daemon, global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
+        // Without frames the pipeline re-assesses itself once per idle heartbeat, so the state follows within one.
+        await RunningDaemon.WaitUntilAsync(
+            async () => (await daemon.Poses.GetStatusAsync(new GetStatusRequest())).PipelineState == "DEGRADED", TimeSpan.FromSeconds(10), "pipeline DEGRADED");
         var status = await daemon.Poses.GetStatusAsync(new GetStatusRequest());
-        Assert.Equal("DEGRADED", status.PipelineState);
+        Assert.Contains("camera", status.PipelineReason, StringComparison.Ordinal);
         Assert.False(status.Capture.Connected);
         camera.PluggedIn = true;
         await WaitForHealth(daemon, global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
