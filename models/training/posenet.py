@@ -102,6 +102,17 @@ def crop_grid(centre, side, width=INPUT_WIDTH, height=INPUT_HEIGHT, size=CROP):
     return torch.stack([gx.view(n, 1, size).expand(n, size, size), gy.view(n, size, 1).expand(n, size, size)], dim=3)
 
 
+def cut_crops(image, centre, side, width=INPUT_WIDTH, height=INPUT_HEIGHT):
+    """The crops crop_grid describes, sampled bilinearly; outside the image is zero, the mean colour once normalised."""
+    return F.grid_sample(image, crop_grid(centre, side, width, height), mode="bilinear", padding_mode="zeros",
+                         align_corners=False)
+
+
+def uncrop(local, centre, side, input_size):
+    """Keypoints normalised to their crops [N,K,2] -> normalised to the input; input_size is (width, height)."""
+    return centre.unsqueeze(1) + (local - 0.5) * side.view(-1, 1, 1) / input_size
+
+
 def locator_outputs(maps):
     """Locator maps [N,2,h,w] -> box centre (u, v) normalised [N,2], its centre heatmap [N,1,h,w], log-extent [N].
     The size is read under the centre's heatmap, so it is the size the network sees at the place it points to."""
@@ -142,9 +153,8 @@ class ContractHead(nn.Module):
         for refine_pass in range(self.refine_passes):
             if refine_pass > 0:
                 centre, side = crop_box(keypoints)
-            crops = F.grid_sample(image, crop_grid(centre, side), mode="bilinear", padding_mode="zeros", align_corners=False)
-            local, _, peak = self.net.refine(crops)
-            keypoints = centre.unsqueeze(1) + (local - 0.5) * side.view(-1, 1, 1) / input_size
+            local, _, peak = self.net.refine(cut_crops(image, centre, side))
+            keypoints = uncrop(local, centre, side, input_size)
         # Confidence: the refiner's peak logit, trained to say whether the keypoint is within 2% of the crop.
         return keypoints, torch.sigmoid(peak)
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from posenet import (CORNERS, CROP_MARGIN, EXTENT_UNIT_PX, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINTS, LOCATOR_POOL, MEAN,
-                     MIN_CROP_PX, STD, ContractHead, PoseNet, crop_grid, export, locator_outputs, soft_argmax)
+                     MIN_CROP_PX, STD, ContractHead, PoseNet, cut_crops, export, locator_outputs, soft_argmax, uncrop)
 
 # How far the refiner's training crops stray from the true box, in crop sides: covers the locator's errors.
 CROP_SHIFT = 0.08
@@ -43,24 +43,27 @@ def letterbox_geometry(width, height):
     return x, y, w, h, w / width, h / height
 
 
-def letterbox_uint8(bgr):
-    """The frame as the model input sees it, before normalisation; padding in the mean colour (≈ 0 once normalised)."""
+def letterbox_content(bgr):
+    """The frame resized as LetterboxTensor.Fill resizes it, and where it goes in the input: (image, x, y)."""
     height, width = bgr.shape[:2]
     x, y, w, h, _, _ = letterbox_geometry(width, height)
+    return cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR), x, y
+
+
+def letterbox_uint8(bgr):
+    """The frame as the model input sees it, before normalisation; padding in the mean colour (≈ 0 once normalised)."""
+    content, x, y = letterbox_content(bgr)
     canvas = np.empty((INPUT_HEIGHT, INPUT_WIDTH, 3), np.uint8)
     canvas[:] = np.round(np.array(MEAN[::-1]) * 255).astype(np.uint8)
-    canvas[y:y + h, x:x + w] = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+    canvas[y:y + content.shape[0], x:x + content.shape[1]] = content
     return canvas
 
 
 def letterbox_tensor(bgr):
     """BGR uint8 -> normalised float32 CHW tensor exactly as LetterboxTensor.Fill does (zero padding after normalisation)."""
-    height, width = bgr.shape[:2]
-    x, y, w, h, _, _ = letterbox_geometry(width, height)
-    resized = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
-    rgb = (resized[:, :, ::-1].astype(np.float32) / 255.0 - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
-    tensor = np.zeros((3, INPUT_HEIGHT, INPUT_WIDTH), np.float32)
-    tensor[:, y:y + h, x:x + w] = rgb.transpose(2, 0, 1)
+    content, x, y = letterbox_content(bgr)
+    tensor = torch.zeros((3, INPUT_HEIGHT, INPUT_WIDTH))
+    tensor[:, y:y + content.shape[0], x:x + content.shape[1]] = normalise(content, "cpu")
     return tensor
 
 
@@ -88,6 +91,14 @@ def corner_box(keypoints_px):
     corners = keypoints_px[:CORNERS]
     low, high = corners.min(axis=0), corners.max(axis=0)
     return (low + high) / 2, float(max(high - low))
+
+
+def true_boxes(keypoints_px):
+    """Every frame's corner box as the locator predicts it: centre normalised to the input [N,2] (float32) and larger
+    side in input pixels [N] (float64, so that targets derived from it round once)."""
+    boxes = [corner_box(k) for k in keypoints_px]
+    centres = np.array([(c + 0.5) / (INPUT_WIDTH, INPUT_HEIGHT) for c, _ in boxes])
+    return torch.tensor(centres, dtype=torch.float32), torch.tensor([e for _, e in boxes], dtype=torch.float64)
 
 
 class Contexts:
@@ -167,10 +178,9 @@ def window(data, prefix, i):
 def sample_crop(image, origin, centre, side):
     """grid_sample from a context exactly as the graph samples the whole input (posenet.crop_grid)."""
     h, w = image.shape[-2:]
-    # crop_grid works in coordinates normalised to the sampled image; express the crop in the context's frame.
+    # Crops are placed in coordinates normalised to the sampled image; express this one in the context's frame.
     c = torch.tensor([[(centre[0] - origin[0] + 0.5) / w, (centre[1] - origin[1] + 0.5) / h]], dtype=image.dtype)
-    grid = crop_grid(c, torch.tensor([side], dtype=image.dtype), width=w, height=h)
-    return F.grid_sample(image.unsqueeze(0), grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+    return cut_crops(image.unsqueeze(0), c, torch.tensor([side], dtype=image.dtype), width=w, height=h)[0]
 
 
 def refiner_batch(data, index, rng, negatives):
@@ -179,7 +189,7 @@ def refiner_batch(data, index, rng, negatives):
     for i in index:
         image, origin = window(data, "ctx", i)
         centre, extent = corner_box(data["keypoints"][i])
-        side = max(extent * CROP_MARGIN * rng.uniform(*CROP_SCALE), 32.0)
+        side = max(extent * CROP_MARGIN * rng.uniform(*CROP_SCALE), MIN_CROP_PX)
         centre = centre + rng.uniform(-CROP_SHIFT, CROP_SHIFT, 2) * side
         crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng))
         targets.append((data["keypoints"][i] + 0.5 - (centre + 0.5)) / side + 0.5)
@@ -293,19 +303,17 @@ def predict(head, frames, device, batch=25):
 
 def refine_true_boxes(net, frames, keypoints, device, batch=25):
     """The refiner alone, on crops framed on the true box: separates the refiner's error from the locator's."""
+    centres, extents = true_boxes(keypoints)
+    sides = torch.clamp(extents * CROP_MARGIN, min=MIN_CROP_PX).float()
+    input_size = torch.tensor([INPUT_WIDTH, INPUT_HEIGHT], dtype=torch.float32, device=device)
     net.eval()
     out = []
     with torch.no_grad():
         for s in range(0, len(frames), batch):
-            boxes = [corner_box(k) for k in keypoints[s:s + batch]]
-            centre = torch.tensor(np.array([(c + 0.5) / (INPUT_WIDTH, INPUT_HEIGHT) for c, _ in boxes]), dtype=torch.float32)
-            side = torch.tensor([max(e * CROP_MARGIN, MIN_CROP_PX) for _, e in boxes], dtype=torch.float32)
-            image = normalise(frames[s:s + batch], device)
-            crops = F.grid_sample(image, crop_grid(centre, side).to(device), mode="bilinear", padding_mode="zeros",
-                                  align_corners=False)
+            centre, side = centres[s:s + batch].to(device), sides[s:s + batch].to(device)
+            crops = cut_crops(normalise(frames[s:s + batch], device), centre, side)
             local, _, _ = net.refine(crops.contiguous(memory_format=torch.channels_last))
-            uv = centre.unsqueeze(1) + (local.cpu() - 0.5) * side.view(-1, 1, 1) / torch.tensor([INPUT_WIDTH, INPUT_HEIGHT])
-            out.append(uv.numpy())
+            out.append(uncrop(local, centre, side, input_size).cpu().numpy())
     net.train()
     return np.concatenate(out)
 
@@ -324,7 +332,7 @@ def write_parity_fixture(head, root, split, out_dir, count=2):
         name = f"parity_{i}.png"
         cv2.imwrite(os.path.join(out_dir, name), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 9])
         with torch.no_grad():
-            keypoints, scores = head(torch.from_numpy(letterbox_tensor(bgr)).unsqueeze(0))
+            keypoints, scores = head(letterbox_tensor(bgr).unsqueeze(0))
         entry = {"image": name, "keypoints": keypoints[0].numpy().astype(float).round(7).tolist(),
                  "scores": scores[0].numpy().astype(float).round(7).tolist()}
         k = np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3)
@@ -374,10 +382,8 @@ def main():
     frames = len(train["ids"])
     print(f"train {frames} frames ({train['ctx_flat'].nbytes / 1e9:.2f} GB of object windows), test {len(test['ids'])} "
           f"frames, loaded in {time.time() - started:.0f} s", flush=True)
-    boxes = [corner_box(k) for k in train["keypoints"]]
-    box_centres = torch.tensor(np.array([(c + 0.5) / (INPUT_WIDTH, INPUT_HEIGHT) for c, _ in boxes]), dtype=torch.float32)
-    box_log_extents = torch.tensor([math.log(e / EXTENT_UNIT_PX) for _, e in boxes], dtype=torch.float32)
-    box_centres, box_log_extents = box_centres.to(device), box_log_extents.to(device)
+    box_centres, box_extents = true_boxes(train["keypoints"])
+    box_centres, box_log_extents = box_centres.to(device), torch.log(box_extents / EXTENT_UNIT_PX).float().to(device)
 
     net = PoseNet()
     if args.init:
