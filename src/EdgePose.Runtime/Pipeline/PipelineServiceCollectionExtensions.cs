@@ -7,7 +7,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class PipelineServiceCollectionExtensions
 {
-    /// <summary>The fallback policy, the shared estimator, the latest-result store and the live loop.</summary>
+    /// <summary>The fallback policy, the shared estimator and the latest-result store.</summary>
     public static IServiceCollection AddPosePipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.BindAndValidateSection<PipelineOptions>(configuration, PipelineOptions.SectionName, static o =>
@@ -18,7 +18,6 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PoseResultStore>();
         services.AddSingleton<IPoseResultStore>(sp => sp.GetRequiredService<PoseResultStore>());
         services.AddSingleton<IPoseEstimator, PoseEstimator>();
-        services.AddHostedService<PipelineService>();
         return services;
     }
 
@@ -35,7 +34,10 @@ public static class PipelineServiceCollectionExtensions
             .AddInference(configuration)
             .AddPosePipeline(configuration);
 
-    /// <summary>Everything the live runtime needs: <see cref="AddPoseEstimation"/> plus the camera.</summary>
+    /// <summary>
+    /// Everything the live runtime needs: <see cref="AddPoseEstimation"/>, the camera and the live loop. Capture is
+    /// registered first so that it starts before the loop that reads it and stops after it.
+    /// </summary>
     public static IServiceCollection AddEdgePoseRuntime(this IServiceCollection services, IConfiguration configuration, CollectorRegistry? registry = null) =>
-        services.AddPoseEstimation(configuration, registry).AddCapture(configuration);
+        services.AddPoseEstimation(configuration, registry).AddCapture(configuration).AddHostedService<PipelineService>();
 }
