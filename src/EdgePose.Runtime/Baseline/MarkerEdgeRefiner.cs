@@ -77,7 +77,7 @@ internal static class MarkerEdgeRefiner
         var maxShift = Math.Max(1, MeanSide(corners) / cellsPerSide * ProfileHalfCells * 2);
         for (var c = 0; c < 4; c++)
         {
-            if (Distance(refined[c], corners[c]) > maxShift)
+            if (refined[c].DistanceTo(corners[c]) > maxShift)
             {
                 return false;
             }
@@ -90,7 +90,7 @@ internal static class MarkerEdgeRefiner
     private static void CollectEdgePoints(GrayImage image, Point2d[] corners, int side, int cellsPerSide, List<Point2f> points)
     {
         var (a, b) = (corners[side], corners[(side + 1) % 4]);
-        var length = Distance(a, b);
+        var length = a.DistanceTo(b);
         if (length < 2)
         {
             return;
@@ -171,9 +171,7 @@ internal static class MarkerEdgeRefiner
     }
 
     private static double MeanSide(Point2d[] corners) =>
-        (Distance(corners[0], corners[1]) + Distance(corners[1], corners[2]) + Distance(corners[2], corners[3]) + Distance(corners[3], corners[0])) / 4;
-
-    private static double Distance(Point2d a, Point2d b) => Math.Sqrt(((a.X - b.X) * (a.X - b.X)) + ((a.Y - b.Y) * (a.Y - b.Y)));
+        (corners[0].DistanceTo(corners[1]) + corners[1].DistanceTo(corners[2]) + corners[2].DistanceTo(corners[3]) + corners[3].DistanceTo(corners[0])) / 4;
 
     /// <summary>Bilinear reads from a continuous 8-bit image, pixel centres at integer coordinates.</summary>
     private readonly ref struct GrayImage(ReadOnlySpan<byte> pixels, int width, int height)

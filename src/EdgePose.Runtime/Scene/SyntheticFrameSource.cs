@@ -9,7 +9,6 @@ public sealed class SyntheticFrameSource : IFrameSource
 {
     private readonly SyntheticSceneRenderer _renderer;
     private readonly TimeProvider _timeProvider;
-    private readonly double _framesPerSecond;
     private long _nextIndex;
     private FramePacer? _pacer;
 
@@ -18,7 +17,6 @@ public sealed class SyntheticFrameSource : IFrameSource
         _renderer = new SyntheticSceneRenderer(options, workcell.Camera, workcell.Objects);
         _timeProvider = timeProvider;
         NominalFramesPerSecond = options.FramesPerSecond;
-        _framesPerSecond = options.FramesPerSecond;
         Description = $"synthetic {workcell.Camera.Width}x{workcell.Camera.Height}@{options.FramesPerSecond:0.##} seed {options.Seed}";
     }
 
@@ -26,7 +24,7 @@ public sealed class SyntheticFrameSource : IFrameSource
 
     public double NominalFramesPerSecond { get; }
 
-    public void Open() => _pacer = new FramePacer(_framesPerSecond, _timeProvider);
+    public void Open() => _pacer = new FramePacer(NominalFramesPerSecond, _timeProvider);
 
     public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
     {

@@ -234,9 +234,8 @@ public sealed class SyntheticSceneRenderer : IDisposable
     /// <summary>The finest pyramid level at most twice as dense as the face's projection, so bilinear sampling does not alias.</summary>
     private static int PyramidLevel(Size textureSize, Point2d[] quad)
     {
-        static double Length(Point2d a, Point2d b) => Math.Sqrt(((a.X - b.X) * (a.X - b.X)) + ((a.Y - b.Y) * (a.Y - b.Y)));
-        var across = Math.Max(Length(quad[0], quad[1]), Length(quad[3], quad[2]));
-        var down = Math.Max(Length(quad[0], quad[3]), Length(quad[1], quad[2]));
+        var across = Math.Max(quad[0].DistanceTo(quad[1]), quad[3].DistanceTo(quad[2]));
+        var down = Math.Max(quad[0].DistanceTo(quad[3]), quad[1].DistanceTo(quad[2]));
         var ratio = Math.Max(textureSize.Width / Math.Max(across, 1), textureSize.Height / Math.Max(down, 1));
         return Math.Clamp((int)Math.Floor(Math.Log2(ratio)), 0, BoxAppearance.PyramidLevels - 1);
     }
