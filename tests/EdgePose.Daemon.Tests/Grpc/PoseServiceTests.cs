@@ -171,6 +171,7 @@ public sealed class PoseServiceTests
         // can hold (about 150 results): until 300 more results are published, however long that takes on a busy machine.
         // Results are counted, not sequence numbers: those have gaps whenever the camera outpaces the pipeline.
         long fastCount = 0;
+        var fastSequences = new List<long>();
         using var stopFast = new CancellationTokenSource();
         var fastReader = Task.Run(async () =>
         {
@@ -178,6 +179,7 @@ public sealed class PoseServiceTests
             {
                 while (await fast.ResponseStream.MoveNext(stopFast.Token))
                 {
+                    fastSequences.Add(fast.ResponseStream.Current.FrameSequence);
                     Interlocked.Increment(ref fastCount);
                 }
             }
@@ -201,6 +203,7 @@ public sealed class PoseServiceTests
         var fastReceived = Interlocked.Read(ref fastCount) - fastAtStart;
         await stopFast.CancelAsync();
         await fastReader;
+        Assert.Equal(fastSequences.Order(), fastSequences);
 
         var latest = (await daemon.Poses.GetLatestPoseAsync(new GetLatestPoseRequest())).Result.FrameSequence;
         var slowReceived = 1;
@@ -298,7 +301,7 @@ public sealed class PoseServiceTests
     [Fact]
     public async Task Stopping_the_host_ends_open_streams_cleanly()
     {
-        var daemon = await RunningDaemon.StartAsync();
+        await using var daemon = await RunningDaemon.StartAsync();
         await daemon.WaitForFirstPoseAsync();
         using var call = daemon.Poses.StreamPoses(new StreamPosesRequest());
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
@@ -315,7 +318,6 @@ public sealed class PoseServiceTests
         await Task.WhenAll(stop, drained).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "stopped within a few seconds");
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
-        await daemon.DisposeAsync();
     }
 
     private static async Task WaitForHealth(RunningDaemon daemon, global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus expected) =>

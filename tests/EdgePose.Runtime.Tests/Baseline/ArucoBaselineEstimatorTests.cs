@@ -62,6 +62,8 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
             $"missed {missed}; position median {position.Median * 1000:F2} mm p90 {position.P90 * 1000:F2} mm; "
             + $"angle median {angle.Median:F2}° p90 {angle.P90:F2}°; within 5 mm/2°: {within}/200");
         Assert.True(within >= 190, $"only {within}/200 within 5 mm and 2°");
+        Assert.True(position.Median < 0.008);
+        Assert.True(angle.Median < 1.5);
     }
 
     [Fact]
