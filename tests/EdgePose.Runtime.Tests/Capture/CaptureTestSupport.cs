@@ -156,14 +156,6 @@ internal static class IndexedImages
     }
 }
 
-internal sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateDirectory(
-        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "edgepose-capture-" + Guid.NewGuid().ToString("N"))).FullName;
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
 /// <summary>
 /// Stands in for a camera device, which cannot exist on a test machine: delivers <paramref name="frames"/> frames,
 /// then returns <paramref name="afterFrames"/>, or, when that is null, blocks like a stalled camera until capture stops.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgePose.Runtime.Tests.Inference;
 
 namespace EdgePose.Runtime.Tests.Capture;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgePose.Runtime.Evaluation;
 using EdgePose.Runtime.Geometry;
+using EdgePose.Runtime.Tests.Inference;
 using static EdgePose.Runtime.Tests.Evaluation.EvaluationTestKit;
 
 namespace EdgePose.Runtime.Tests.Evaluation;
@@ -71,25 +72,18 @@ public sealed class RequirementsAndSlicesTests
     [Fact]
     public void Requirements_round_trip_through_json_and_a_bad_file_names_the_field()
     {
-        var folder = Directory.CreateTempSubdirectory("edgepose-requirements-").FullName;
-        try
-        {
-            var path = Path.Combine(folder, "requirements.json");
-            File.WriteAllText(path, Defaults.ToJson());
-            Assert.Equal(Defaults, EvaluationRequirements.Load(path));
+        using var folder = new TempDirectory();
+        var path = folder.File("requirements.json");
+        File.WriteAllText(path, Defaults.ToJson());
+        Assert.Equal(Defaults, EvaluationRequirements.Load(path));
 
-            File.WriteAllText(path, Defaults.ToJson().Replace("\"min_pass_rate\": 0.9,", "\"min_pass_rate\": 1.5,", StringComparison.Ordinal));
-            Assert.Contains("position_m.min_pass_rate must be between 0 and 1", Assert.Throws<InvalidDataException>(() => EvaluationRequirements.Load(path)).Message, StringComparison.Ordinal);
+        File.WriteAllText(path, Defaults.ToJson().Replace("\"min_pass_rate\": 0.9,", "\"min_pass_rate\": 1.5,", StringComparison.Ordinal));
+        Assert.Contains("position_m.min_pass_rate must be between 0 and 1", Assert.Throws<InvalidDataException>(() => EvaluationRequirements.Load(path)).Message, StringComparison.Ordinal);
 
-            File.WriteAllText(path, Defaults.ToJson().Replace("\"below\": 5", "\"below\": 5, \"belw\": 4", StringComparison.Ordinal));
-            var unknown = Assert.Throws<InvalidDataException>(() => EvaluationRequirements.Load(path)).Message;
-            Assert.Contains(path, unknown, StringComparison.Ordinal);
-            Assert.Contains("belw", unknown, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        File.WriteAllText(path, Defaults.ToJson().Replace("\"below\": 5", "\"below\": 5, \"belw\": 4", StringComparison.Ordinal));
+        var unknown = Assert.Throws<InvalidDataException>(() => EvaluationRequirements.Load(path)).Message;
+        Assert.Contains(path, unknown, StringComparison.Ordinal);
+        Assert.Contains("belw", unknown, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -86,7 +86,7 @@ internal static class InferenceTestKit
 /// <summary>A scratch folder per test, removed afterwards.</summary>
 internal sealed class TempDirectory : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("edgepose-inference-").FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory("edgepose-tests-").FullName;
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 

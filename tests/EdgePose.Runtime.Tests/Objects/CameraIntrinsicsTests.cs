@@ -1,4 +1,5 @@
 using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Tests.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -7,16 +8,16 @@ namespace EdgePose.Runtime.Tests.Objects;
 
 public sealed class CameraIntrinsicsTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("edgepose-camera-").FullName;
+    private readonly TempDirectory _directory = new();
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _directory.Dispose();
 
     [Theory]
     [InlineData("camera.yaml")]
     [InlineData("camera.xml")]
     public void A_calibration_written_by_cv_FileStorage_loads_back(string name)
     {
-        var path = Path.Combine(_directory, name);
+        var path = _directory.File(name);
         var camera = new CameraIntrinsics(912.5, 910.25, 641.5, 359.75, [0.1, -0.25, 0.001, -0.002, 0.05], 1280, 720);
 
         CameraCalibrationFile.Save(path, camera);
@@ -29,10 +30,10 @@ public sealed class CameraIntrinsicsTests : IDisposable
     [Fact]
     public void A_missing_or_incomplete_calibration_says_what_is_wrong()
     {
-        var missing = Path.Combine(_directory, "nope.yaml");
+        var missing = _directory.File("nope.yaml");
         Assert.Contains("does not exist", Assert.Throws<InvalidDataException>(() => CameraCalibrationFile.Load(missing)).Message);
 
-        var incomplete = Path.Combine(_directory, "incomplete.yaml");
+        var incomplete = _directory.File("incomplete.yaml");
         File.WriteAllText(incomplete, "%YAML:1.0\n---\nimage_width: 640\nimage_height: 480\n");
         Assert.Contains("camera_matrix", Assert.Throws<InvalidDataException>(() => CameraCalibrationFile.Load(incomplete)).Message);
     }
@@ -51,7 +52,7 @@ public sealed class CameraIntrinsicsTests : IDisposable
     [Fact]
     public void The_workcell_reads_the_calibration_file_and_rejects_a_bad_marker_dictionary()
     {
-        var path = Path.Combine(_directory, "camera.yaml");
+        var path = _directory.File("camera.yaml");
         CameraCalibrationFile.Save(path, new CameraIntrinsics(700, 700, 320, 240, [], 640, 480));
 
         var workcell = Build(new() { ["EdgePose:Workcell:Camera:CalibrationFile"] = path }).GetRequiredService<Workcell>();

@@ -2,6 +2,7 @@ using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Pipeline;
 using EdgePose.Runtime.Poses;
+using EdgePose.Runtime.Tests.Capture;
 using EdgePose.Runtime.Tests.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,10 +58,10 @@ public sealed class PipelineServiceTests : IDisposable
         var store = host.Services.GetRequiredService<IPoseResultStore>();
         var capture = host.Services.GetRequiredService<ICaptureMonitor>();
 
-        await WaitUntil(() => capture.Status.FramesCaptured > store.Current.FramesProcessed + 20, "frames to pile up");
+        await Poll.UntilAsync(() => capture.Status.FramesCaptured > store.Current.FramesProcessed + 20, "frames to pile up", timeoutSeconds: 20);
         await host.StopAsync();
 
-        var dropped = Scrape(host, "edgepose_frames_dropped_total");
+        var dropped = MetricValues.Read(host.Services.GetRequiredService<Prometheus.CollectorRegistry>(), "edgepose_frames_dropped_total");
         Assert.True(dropped > 0);
         Assert.True(capture.Status.FramesCaptured - store.Current.FramesProcessed <= dropped + 2 /* capacity */ + 1 /* in flight */);
     }
@@ -74,7 +75,7 @@ public sealed class PipelineServiceTests : IDisposable
         var frames = host.Services.GetRequiredService<FrameChannel>();
         var modelHost = host.Services.GetRequiredService<IModelHost>();
         using var subscription = store.Subscribe();
-        await WaitUntil(() => store.Current.FramesProcessed > 5, "the first results");
+        await Poll.UntilAsync(() => store.Current.FramesProcessed > 5, "the first results", timeoutSeconds: 20);
         var model = modelHost.Current!;
 
         await host.StopAsync();
@@ -102,24 +103,5 @@ public sealed class PipelineServiceTests : IDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddEdgePoseRuntime(builder.Configuration, registry);
         return builder.Build();
-    }
-
-    private static double Scrape(IHost host, string name)
-    {
-        var registry = host.Services.GetRequiredService<Prometheus.CollectorRegistry>();
-        using var stream = new MemoryStream();
-        registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
-        var line = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal));
-        return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 }

@@ -16,17 +16,11 @@ internal sealed class EstimatorUnderTest : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    private EstimatorUnderTest(ServiceProvider services, Prometheus.CollectorRegistry registry)
-    {
-        _services = services;
-        Registry = registry;
-    }
+    private EstimatorUnderTest(ServiceProvider services) => _services = services;
 
     public IPoseEstimator Estimator => _services.GetRequiredService<IPoseEstimator>();
 
     public IModelHost ModelHost => _services.GetRequiredService<IModelHost>();
-
-    public Prometheus.CollectorRegistry Registry { get; }
 
     public static async Task<EstimatorUnderTest> CreateAsync(string policy, string? modelPath, TimeProvider? clock = null, int warmupRuns = 1)
     {
@@ -46,9 +40,8 @@ internal sealed class EstimatorUnderTest : IAsyncDisposable
             collection.AddSingleton<TimeProvider>(clock);
         }
 
-        var registry = Prometheus.Metrics.NewCustomRegistry();
-        collection.AddPoseEstimation(configuration, registry);
-        var under = new EstimatorUnderTest(collection.BuildServiceProvider(), registry);
+        collection.AddPoseEstimation(configuration, Prometheus.Metrics.NewCustomRegistry());
+        var under = new EstimatorUnderTest(collection.BuildServiceProvider());
         if (!string.IsNullOrEmpty(modelPath))
         {
             await under.ModelHost.ReloadAsync(CancellationToken.None);
