@@ -1,10 +1,9 @@
 using System.Diagnostics;
+using EdgePose.Daemon.Grpc;
 using EdgePose.Runtime.Evaluation;
-using EdgePose.Runtime.Geometry;
 using EdgePose.Runtime.Metrics;
 using EdgePose.Runtime.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
 using Grpc.Net.Client;
 
 namespace EdgePose.Daemon.Cli;
@@ -66,10 +65,10 @@ internal sealed class DaemonEstimator : IEvaluatedEstimator, IDisposable
         var latencies = response.Result.Latencies;
         var objects = response.Result.Poses.Select(p => new ObjectAnswer(
             p.ObjectId,
-            p.Found && _workcell.FindObject(p.ObjectId) is { } target ? PoseReporting.ToCameraObject(ToTransform(p), target, _workcell) : null,
+            p.Found && _workcell.FindObject(p.ObjectId) is { } target ? PoseReporting.ToCameraObject(ProtoMapping.FromProto(p), target, _workcell) : null,
             p.Confidence,
-            PoseMetrics.Label(p.Source switch { V1.PoseSource.Model => PoseSource.Model, V1.PoseSource.Baseline => PoseSource.Baseline, _ => PoseSource.None }),
-            PoseMetrics.Label(Enum.Parse<FallbackReason>(p.FallbackReason.ToString())))).ToArray();
+            PoseMetrics.Label(ProtoMapping.FromProto(p.Source)),
+            PoseMetrics.Label(ProtoMapping.FromProto(p.FallbackReason)))).ToArray();
         return new FrameAnswer(
             objects,
             new FrameLatency(
@@ -83,8 +82,4 @@ internal sealed class DaemonEstimator : IEvaluatedEstimator, IDisposable
     public void Dispose() => _channel.Dispose();
 
     private static double Seconds(Google.Protobuf.WellKnownTypes.Duration? duration) => duration?.ToTimeSpan().TotalSeconds ?? 0;
-
-    private static RigidTransform ToTransform(V1.ObjectPose pose) => new(
-        Rotation3.FromQuaternion(new UnitQuaternion(pose.Orientation.W, pose.Orientation.X, pose.Orientation.Y, pose.Orientation.Z)),
-        new Vec3(pose.Position.X, pose.Position.Y, pose.Position.Z));
 }

@@ -1,9 +1,10 @@
+using EdgePose.Runtime.Geometry;
 using EdgePose.Runtime.Poses;
 using Google.Protobuf.WellKnownTypes;
 
 namespace EdgePose.Daemon.Grpc;
 
-/// <summary>Runtime results → wire messages. Pure functions, no state.</summary>
+/// <summary>Runtime results → wire messages, and back for clients of the daemon (eval --via). Pure functions, no state.</summary>
 internal static class ProtoMapping
 {
     public static V1.PoseResult ToProto(PoseResult result, string? objectId)
@@ -80,4 +81,29 @@ internal static class ProtoMapping
         FallbackReason.PolicyMarkerVisible => V1.FallbackReason.PolicyMarkerVisible,
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
+
+    public static PoseSource FromProto(V1.PoseSource source) => source switch
+    {
+        V1.PoseSource.Model => PoseSource.Model,
+        V1.PoseSource.Baseline => PoseSource.Baseline,
+        _ => PoseSource.None,
+    };
+
+    public static FallbackReason FromProto(V1.FallbackReason reason) => reason switch
+    {
+        V1.FallbackReason.None => FallbackReason.None,
+        V1.FallbackReason.ModelAbsent => FallbackReason.ModelAbsent,
+        V1.FallbackReason.ModelLoadFailed => FallbackReason.ModelLoadFailed,
+        V1.FallbackReason.ModelError => FallbackReason.ModelError,
+        V1.FallbackReason.ModelOverBudget => FallbackReason.ModelOverBudget,
+        V1.FallbackReason.ModelLowConfidence => FallbackReason.ModelLowConfidence,
+        V1.FallbackReason.PolicyBaselineOnly => FallbackReason.PolicyBaselineOnly,
+        V1.FallbackReason.PolicyMarkerVisible => FallbackReason.PolicyMarkerVisible,
+        _ => throw new ArgumentOutOfRangeException(nameof(reason)),
+    };
+
+    /// <summary>The pose of a found object (position and orientation; the rest of the message is metadata).</summary>
+    public static RigidTransform FromProto(V1.ObjectPose pose) => new(
+        Rotation3.FromQuaternion(new UnitQuaternion(pose.Orientation.W, pose.Orientation.X, pose.Orientation.Y, pose.Orientation.Z)),
+        new Vec3(pose.Position.X, pose.Position.Y, pose.Position.Z));
 }
