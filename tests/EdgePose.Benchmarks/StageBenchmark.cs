@@ -93,8 +93,7 @@ internal static class StageBenchmark
     /// <summary>session.Run alone on a constant input: the floor the model path is compared with.</summary>
     private static List<double> BareInference(ModelInfo info, int runs)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 2, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        using var options = OrtSessionFactory.BaseSessionOptions(intraOpThreads: 2);
         using var session = new InferenceSession(info.Path, options);
         var c = info.Contract;
         var input = new float[3 * c.InputWidth * c.InputHeight];

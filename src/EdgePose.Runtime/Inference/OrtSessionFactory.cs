@@ -25,15 +25,7 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
     /// <summary>Creates the session from the model bytes (so what runs is exactly what was hashed); returns the provider chosen.</summary>
     public (InferenceSession Session, string ExecutionProvider) Create(byte[] model, string modelSha256)
     {
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = _options.IntraOpThreads,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-
-        // Spinning intra-op threads keep the cores busy after each run, stealing them from the OpenCV stages that
-        // follow (PnP took 8x longer on 2 cores) and burning power on a board; the pipeline runs one frame at a time.
-        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        using var sessionOptions = BaseSessionOptions(_options.IntraOpThreads);
 
         // Provider options are released once the session exists: the one point where the native side has certainly consumed them.
         var providerOptions = new List<IDisposable>();
@@ -46,6 +38,21 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
         {
             providerOptions.ForEach(o => o.Dispose());
         }
+    }
+
+    /// <summary>Session options before any execution provider is added; the benchmarks' bare session uses them too.</summary>
+    internal static SessionOptions BaseSessionOptions(int intraOpThreads)
+    {
+        var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = intraOpThreads,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+
+        // Spinning intra-op threads keep the cores busy after each run, stealing them from the OpenCV stages that
+        // follow (PnP took 8x longer on 2 cores) and burning power on a board; the pipeline runs one frame at a time.
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return sessionOptions;
     }
 
     private string AppendProviders(SessionOptions sessionOptions, string modelSha256, List<IDisposable> keepAlive)
