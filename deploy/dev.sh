@@ -41,6 +41,16 @@ case "${1:-}" in
       echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
       exit 1
     fi
+    # The GPU flavour (CUDA/TensorRT natives of Microsoft.ML.OnnxRuntime.Gpu.Linux), in its own obj/bin so it leaves the CPU
+    # build above, which the tests run, alone. No GPU here: the deploy tests run it to check it falls back to CPU.
+    dotnet publish src/EdgePose.Daemon -c Release -r linux-x64 --no-self-contained -p:EdgePoseGpu=true \
+      --artifacts-path artifacts/gpu -o artifacts/publish/gpu-linux-x64 -v quiet -nologo
+    for lib in libonnxruntime.so libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so libonnxruntime_providers_tensorrt.so; do
+      if [ ! -f "artifacts/publish/gpu-linux-x64/$lib" ]; then
+        echo "dev.sh: the GPU publish lacks $lib" >&2
+        exit 1
+      fi
+    done
     # The training recipe's smoke run (render a few frames, train a few steps, export, then the C# contract check and
     # parity test on the fresh model) when Debian's PyTorch is installed; models/training/train.sh installs it.
     if /usr/bin/python3 -c 'import torch, onnx, cv2, numpy' 2>/dev/null; then
