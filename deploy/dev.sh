@@ -33,6 +33,10 @@ case "${1:-}" in
     shift
     # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit.
     install_packages prometheus systemd
+    # node + npm: the Kubernetes manifests' schema check (deploy/k8s/validate, kubernetes-models from npm). A machine
+    # that already has a node with npm keeps it.
+    command -v npm >/dev/null || install_packages nodejs npm
+    npm ci --prefix deploy/k8s/validate --no-audit --no-fund --loglevel=error
     dotnet build EdgePose.sln -c Release
     # The Jetson build (Dockerfile.jetson's first stage) must restore and publish from our feed without the arm64
     # OpenCvSharp runtime and the ONNX Runtime GPU packages; the board gets those natives from the image or JetPack.
