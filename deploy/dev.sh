@@ -38,10 +38,13 @@ case "${1:-}" in
     command -v npm >/dev/null || install_packages nodejs npm
     npm ci --prefix deploy/k8s/validate --no-audit --no-fund --loglevel=error
     dotnet build EdgePose.sln -c Release
-    # The Jetson build (Dockerfile.jetson's first stage) must restore and publish from our feed without the arm64
-    # OpenCvSharp runtime and the ONNX Runtime GPU packages; the board gets those natives from the image or JetPack.
-    dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -o artifacts/publish/linux-arm64 -v quiet -nologo
-    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ]; then
+    # The Jetson build (Dockerfile.jetson's first stage): the GPU flavour's managed API (1.31.0) without any ONNX Runtime
+    # or OpenCvSharp natives; the board gets those from the image or JetPack. Shares the GPU flavour's obj/bin below.
+    dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -p:EdgePoseGpu=true \
+      --artifacts-path artifacts/gpu -o artifacts/publish/linux-arm64 -v quiet -nologo
+    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ] \
+      || compgen -G 'artifacts/publish/linux-arm64/libonnxruntime*' >/dev/null \
+      || ! grep -q '"Microsoft.ML.OnnxRuntime.Managed/1.31.0"' artifacts/publish/linux-arm64/edgepose.deps.json; then
       echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
       exit 1
     fi
