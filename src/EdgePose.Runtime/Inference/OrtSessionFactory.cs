@@ -48,29 +48,26 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
     /// <summary>
     /// Builds on <paramref name="providers"/> (best first, all loaded), each in turn as the preferred one with the rest
     /// behind it, then on CPU alone, whose failure is the model's own and is thrown. A TensorRT engine that fails to build
-    /// thus falls back to CUDA, then to CPU.
+    /// thus falls back to CUDA, then to CPU. Providers are blamed (logged, and shown by doctor) only once another one has
+    /// built the session: a model no provider can load is a bad model, which the caller reports.
     /// </summary>
     internal (T Built, string ExecutionProvider) BuildWithFallback<T>(IReadOnlyList<string> providers, string modelSha256, Func<IReadOnlyList<string>, T> build)
     {
-        for (var i = 0; i < providers.Count; i++)
+        var failures = new List<(string Provider, string Reason)>();
+        for (var i = 0; ; i++)
         {
+            var provider = i < providers.Count ? providers[i] : InferenceOptions.Cpu;
             try
             {
-                return (build(providers.Skip(i).ToList()), providers[i]);
+                var built = build(providers.Skip(i).ToList());
+                Blame(failures, provider, modelSha256);
+                return (built, provider);
             }
-            catch (OnnxRuntimeException ex)
+            catch (OnnxRuntimeException ex) when (i < providers.Count)
             {
-                var next = i + 1 < providers.Count ? providers[i + 1] : InferenceOptions.Cpu;
-                logger.ProviderSessionFailed(providers[i], modelSha256, next, ex.Message);
-                var sessionError = $"model {modelSha256}: {ex.Message}";
-                _status.AddOrUpdate(
-                    providers[i],
-                    p => new ExecutionProviderStatus(p, true, DeviceOf(p), null, sessionError),
-                    (_, status) => status with { SessionError = sessionError });
+                failures.Add((provider, ex.Message));
             }
         }
-
-        return (build([]), InferenceOptions.Cpu);
     }
 
     /// <summary>Session options before any execution provider is added; the benchmarks' bare session uses them too.</summary>
@@ -96,6 +93,22 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
     {
         var cacheRoot = options.TensorRtEngineCacheDirectory ?? Path.Combine(Path.GetTempPath(), "edgepose", "tensorrt");
         return (Path.Combine(cacheRoot, modelSha256), options.TensorRtTimingCacheDirectory ?? Path.Combine(cacheRoot, "timing"));
+    }
+
+    private void Blame(List<(string Provider, string Reason)> failures, string served, string modelSha256)
+    {
+        for (var k = 0; k < failures.Count; k++)
+        {
+            var (provider, reason) = failures[k];
+            logger.ProviderSessionFailed(provider, modelSha256, k + 1 < failures.Count ? failures[k + 1].Provider : served, reason);
+            var sessionError = $"model {modelSha256}: {reason}";
+            _status.AddOrUpdate(provider, p => new ExecutionProviderStatus(p, true, DeviceOf(p), null, sessionError), (_, s) => s with { SessionError = sessionError });
+        }
+
+        if (served != InferenceOptions.Cpu)
+        {
+            _status.AddOrUpdate(served, p => new ExecutionProviderStatus(p, true, DeviceOf(p), null, null), (_, s) => s with { SessionError = null });
+        }
     }
 
     private InferenceSession NewSession(byte[] model, string modelSha256, IReadOnlyList<string> chain)
@@ -200,4 +213,4 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
 /// (<see cref="Problem"/>: the missing library where there is one, else ONNX Runtime's error). <see cref="SessionError"/>:
 /// the last model whose session it loaded but could not build (another provider serves that model).
 /// </summary>
-public sealed record ExecutionProviderStatus(string Provider, bool Loaded, string Device, string? Problem, string? SessionError);
+internal sealed record ExecutionProviderStatus(string Provider, bool Loaded, string Device, string? Problem, string? SessionError);

@@ -60,9 +60,13 @@ public sealed class OrtSessionFactoryTests
     }
 
     [Fact]
-    public void A_model_CPU_cannot_build_is_the_models_failure_and_throws()
+    public void A_model_no_provider_can_build_is_the_models_failure_thrown_without_blaming_the_providers()
     {
-        Assert.Throws<OnnxRuntimeException>(() => Factory().BuildWithFallback([], ModelSha256, _ => GpuSessionThatFails()));
+        var factory = Factory();
+
+        Assert.Throws<OnnxRuntimeException>(() => factory.BuildWithFallback([InferenceOptions.Cuda], ModelSha256, _ => GpuSessionThatFails()));
+
+        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Id.Id == 1110);
     }
 
     [Fact]
