@@ -42,6 +42,7 @@ internal static class DaemonHost
             .AddEdgePoseRuntime(builder.Configuration, registry)
             .AddPoseGrpc(builder.Configuration)
             .AddServiceMetrics(builder.Configuration)
+            .AddOperations(builder.Configuration)
             .AddJetsonBoardHealth(builder.Configuration)
             .AddSystemdIntegration();
         replaceServices?.Invoke(builder.Services);
@@ -51,6 +52,7 @@ internal static class DaemonHost
         if (metricsAddress is { } metricsListen)
         {
             app.MapMetrics("/metrics", registry).RequireHost($"*:{metricsListen.Port}");
+            app.MapOperations(metricsListen);
         }
 
         // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.

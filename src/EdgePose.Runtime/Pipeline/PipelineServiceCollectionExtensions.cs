@@ -18,6 +18,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PoseResultStore>();
         services.AddSingleton<IPoseResultStore>(sp => sp.GetRequiredService<PoseResultStore>());
         services.AddSingleton<IPoseEstimator, PoseEstimator>();
+        services.AddSingleton<LiveFrameTap>();
         return services;
     }
 
