@@ -31,8 +31,9 @@ case "${1:-}" in
     ;;
   test)
     shift
-    # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit.
-    install_packages prometheus systemd
+    # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit;
+    # chromium: the live view's headless-browser test.
+    install_packages prometheus systemd chromium
     # node + npm: the Kubernetes manifests' schema check (deploy/k8s/validate, kubernetes-models from npm). A machine
     # that already has a node with npm keeps it.
     command -v npm >/dev/null || install_packages nodejs npm
