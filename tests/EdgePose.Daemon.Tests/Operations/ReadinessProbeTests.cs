@@ -10,16 +10,9 @@ public sealed class ReadinessProbeTests
     public async Task Readyz_agrees_with_grpc_health_while_the_camera_comes_and_goes_and_healthz_stays_up()
     {
         var camera = new PluggableCamera(pluggedIn: true);
-        await using var daemon = await RunningDaemon.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:00:00.300",
-                ["EdgePose:Capture:ReconnectInitialDelay"] = "00:00:00.050",
-                ["EdgePose:Capture:ReconnectMaxDelay"] = "00:00:00.200",
-                ["EdgePose:Pipeline:IdleHeartbeatInterval"] = "00:00:00.200",
-                ["EdgePose:Pipeline:FallbackPolicy"] = "baseline-only",
-            },
-            camera.Install);
+        await using var daemon = await RunningDaemon.StartWithCameraAsync(
+            camera,
+            new Dictionary<string, string?> { ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:00:00.300", ["EdgePose:Pipeline:FallbackPolicy"] = "baseline-only" });
 
         var ready = await WaitForAgreementAsync(daemon, ServingStatus.Serving);
         Assert.Equal("ready\n", ready);
@@ -37,14 +30,14 @@ public sealed class ReadinessProbeTests
         // The camera still counts as connected (no read failed yet), but no frame has come for longer than MaxResultAge:
         // a stalled source or loop, which only the age of the newest result shows.
         var camera = new PluggableCamera(pluggedIn: true);
-        await using var daemon = await RunningDaemon.StartAsync(
+        await using var daemon = await RunningDaemon.StartWithCameraAsync(
+            camera,
             new Dictionary<string, string?>
             {
                 ["EdgePose:Operations:MaxResultAge"] = "00:00:01.500",
                 ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:10:00",
                 ["EdgePose:Pipeline:FallbackPolicy"] = "baseline-only",
-            },
-            camera.Install);
+            });
 
         await WaitForAgreementAsync(daemon, ServingStatus.Serving);
         camera.PluggedIn = false;
