@@ -25,6 +25,7 @@ internal sealed partial class LiveView(
     Readiness readiness,
     RecentFailures failures,
     IOptions<OperationsOptions> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider timeProvider,
     ILogger<LiveView> logger)
 {
@@ -53,7 +54,9 @@ internal sealed partial class LiveView(
             context.Response.ContentType = $"multipart/x-mixed-replace; boundary={Boundary}";
             context.Response.Headers.CacheControl = "no-store";
             var interval = TimeSpan.FromSeconds(1 / _options.LiveViewMaxFramesPerSecond);
-            var cancellation = context.RequestAborted;
+            // A stream never ends by itself: it ends when stopping starts, so Kestrel's drain does not wait on it.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            var cancellation = ended.Token;
             while (!cancellation.IsCancellationRequested)
             {
                 var started = timeProvider.GetTimestamp();
@@ -74,7 +77,7 @@ internal sealed partial class LiveView(
                 }
             }
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
         {
         }
         finally
