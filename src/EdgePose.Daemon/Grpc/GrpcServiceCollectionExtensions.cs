@@ -12,6 +12,7 @@ internal static class GrpcServiceCollectionExtensions
     {
         services.BindAndValidateSection<GrpcOptions>(configuration, GrpcOptions.SectionName, GrpcTls.Validate);
         services.AddSingleton<DaemonInfo>();
+        services.AddSingleton<EstimateAdmission>();
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<HealthReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthReporter>());

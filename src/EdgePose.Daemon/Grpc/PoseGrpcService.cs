@@ -14,7 +14,8 @@ namespace EdgePose.Daemon.Grpc;
 
 internal sealed class PoseGrpcService(
     IPoseResultStore store,
-    IPoseEstimator estimator,
+    [FromKeyedServices(PoseEstimators.OnDemand)] IPoseEstimator estimator,
+    EstimateAdmission admission,
     Workcell workcell,
     ICaptureMonitor capture,
     IModelHost modelHost,
@@ -98,23 +99,39 @@ internal sealed class PoseGrpcService(
             throw Invalid("image is empty: send PNG or JPEG bytes.");
         }
 
-        using var image = Decode(request.Image.Memory);
-        var camera = request.Intrinsics is { } k ? FromProto(k, image.Width, image.Height) : workcell.Camera;
-        context.CancellationToken.ThrowIfCancellationRequested();
-
-        var start = timeProvider.GetTimestamp();
-        var estimate = estimator.Estimate(image, camera);
-        var elapsed = timeProvider.GetElapsedTime(start);
-        var now = timeProvider.GetUtcNow();
-        var result = new PoseResult(
-            0, now - elapsed, now, new StageTimings(TimeSpan.Zero, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, elapsed), estimate.Poses);
-        var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId) };
-        if (request.WantOverlay)
+        // Admitted from the header alone: a call over a limit costs the daemon nothing but reading it.
+        var (width, height) = ReadImageSize(request.Image.Span);
+        using var ticket = admission.Admit((long)width * height);
+        var cancellation = context.CancellationToken;
+        try
         {
-            response.OverlayJpeg = Google.Protobuf.ByteString.CopyFrom(DrawOverlay(image, camera.ScaledTo(image.Width, image.Height), estimate.Poses, request.ObjectId));
-        }
+            cancellation.ThrowIfCancellationRequested();
+            using var image = Decode(request.Image.Memory);
+            var camera = request.Intrinsics is { } k ? FromProto(k, image.Width, image.Height) : workcell.Camera;
+            cancellation.ThrowIfCancellationRequested();
 
-        return Task.FromResult(response);
+            var start = timeProvider.GetTimestamp();
+            var estimate = estimator.Estimate(image, camera, cancellation);
+            var elapsed = timeProvider.GetElapsedTime(start);
+            var now = timeProvider.GetUtcNow();
+            var result = new PoseResult(
+                0, now - elapsed, now, new StageTimings(TimeSpan.Zero, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, elapsed), estimate.Poses);
+            var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId) };
+            if (request.WantOverlay)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                response.OverlayJpeg = Google.Protobuf.ByteString.CopyFrom(DrawOverlay(image, camera.ScaledTo(image.Width, image.Height), estimate.Poses, request.ObjectId));
+            }
+
+            return Task.FromResult(response);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Stopped between stages: the deadline passed or the client went away, so the rest of the work is wasted.
+            var expired = context.Deadline <= DateTime.UtcNow;
+            throw new RpcException(new Status(
+                expired ? StatusCode.DeadlineExceeded : StatusCode.Cancelled, expired ? "deadline passed during EstimatePose." : "EstimatePose cancelled."));
+        }
     }
 
     public override Task<V1.GetStatusResponse> GetStatus(V1.GetStatusRequest request, ServerCallContext context)
@@ -182,10 +199,10 @@ internal sealed class PoseGrpcService(
         return last.Message;
     }
 
-    private Mat Decode(ReadOnlyMemory<byte> bytes)
+    /// <summary>The size from the header, so a decompression bomb is refused before its pixels are allocated.</summary>
+    private (int Width, int Height) ReadImageSize(ReadOnlySpan<byte> bytes)
     {
-        // Read the header first so a decompression bomb is refused before its pixels are allocated.
-        if (!ImageHeader.TryReadSize(bytes.Span, out var width, out var height))
+        if (!ImageHeader.TryReadSize(bytes, out var width, out var height))
         {
             throw Invalid("image is not a PNG or JPEG.");
         }
@@ -195,6 +212,11 @@ internal sealed class PoseGrpcService(
             throw Invalid($"image is {width}x{height} px; the largest side accepted is {_options.MaxImageSidePx} px.");
         }
 
+        return (width, height);
+    }
+
+    private static Mat Decode(ReadOnlyMemory<byte> bytes)
+    {
         var image = Cv2.ImDecode(bytes.Span, ImreadModes.Color);
         if (image.Empty())
         {
