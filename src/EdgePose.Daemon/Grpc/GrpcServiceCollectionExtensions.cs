@@ -31,12 +31,11 @@ internal static class GrpcServiceCollectionExtensions
         return services;
     }
 
-    public static WebApplication MapPoseGrpc(this WebApplication app, int grpcPort)
+    public static WebApplication MapPoseGrpc(this WebApplication app)
     {
-        var host = $"*:{grpcPort}";
-        app.MapGrpcService<PoseGrpcService>().RequireHost(host);
-        app.MapGrpcService<HealthServiceImpl>().RequireHost(host);
-        app.MapGrpcReflectionService().RequireHost(host);
+        app.MapGrpcService<PoseGrpcService>().OnlyOn(Listener.Grpc);
+        app.MapGrpcService<HealthServiceImpl>().OnlyOn(Listener.Grpc);
+        app.MapGrpcReflectionService().OnlyOn(Listener.Grpc);
         return app;
     }
 

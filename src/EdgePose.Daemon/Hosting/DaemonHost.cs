@@ -27,11 +27,12 @@ internal static class DaemonHost
             kestrel.Listen(grpcAddress.Host, grpcAddress.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.Tag(Listener.Grpc);
                 GrpcTls.Configure(listen, grpc);
             });
             if (metricsAddress is { } metrics)
             {
-                kestrel.Listen(metrics.Host, metrics.Port, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(metrics.Host, metrics.Port, listen => listen.Tag(Listener.Metrics).Protocols = HttpProtocols.Http1);
             }
         });
 
@@ -47,10 +48,11 @@ internal static class DaemonHost
         replaceServices?.Invoke(builder.Services);
 
         var app = builder.Build();
-        app.MapPoseGrpc(grpcAddress.Port);
-        if (metricsAddress is { } metricsListen)
+        app.UseListenerSeparation();
+        app.MapPoseGrpc();
+        if (metricsAddress is not null)
         {
-            app.MapMetrics("/metrics", registry).RequireHost($"*:{metricsListen.Port}");
+            app.MapMetrics("/metrics", registry).OnlyOn(Listener.Metrics);
         }
 
         // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.
