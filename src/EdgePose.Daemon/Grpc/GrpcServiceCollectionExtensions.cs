@@ -12,6 +12,8 @@ internal static class GrpcServiceCollectionExtensions
     {
         services.BindAndValidateSection<GrpcOptions>(configuration, GrpcOptions.SectionName, GrpcTls.Validate);
         services.AddSingleton<DaemonInfo>();
+        // Created with the host so uptime counts from the start, not from the first GetStatus.
+        services.AddHostedService(sp => new EagerSingleton<DaemonInfo>(sp.GetRequiredService<DaemonInfo>()));
         services.AddSingleton<EstimateAdmission>();
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<HealthReporter>();

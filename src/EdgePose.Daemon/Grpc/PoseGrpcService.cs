@@ -24,6 +24,15 @@ internal sealed class PoseGrpcService(
     DaemonInfo daemon,
     TimeProvider timeProvider) : V1.PoseService.PoseServiceBase
 {
+    /// <summary>One result per 1000 s; lower rates are typos (and 1/rate overflows a TimeSpan long before 1e-300).</summary>
+    private const double MinRateHz = 0.001;
+
+    /// <summary>Longest object_id looked up; configured ids are short names, and a huge one must not be echoed back in full.</summary>
+    private const int MaxObjectIdLength = 256;
+
+    /// <summary>How much of a bad object_id an error message quotes.</summary>
+    private const int EchoedObjectIdLength = 64;
+
     private readonly GrpcOptions _options = options.Value;
 
     // Every unfiltered stream sends the same message for a result: map it once, not once per client.
@@ -61,9 +70,9 @@ internal sealed class PoseGrpcService(
     public override async Task StreamPoses(V1.StreamPosesRequest request, IServerStreamWriter<V1.PoseResult> responseStream, ServerCallContext context)
     {
         RequireKnownObject(request.ObjectId);
-        if (request.MaxRateHz < 0 || double.IsNaN(request.MaxRateHz))
+        if (request.MaxRateHz != 0 && !(request.MaxRateHz >= MinRateHz && double.IsFinite(request.MaxRateHz)))
         {
-            throw Invalid($"max_rate_hz must be 0 (every result) or positive (got {request.MaxRateHz}).");
+            throw Invalid($"max_rate_hz must be 0 (every result) or a finite rate of at least {MinRateHz} Hz (got {request.MaxRateHz}).");
         }
 
         var minInterval = request.MaxRateHz > 0 ? TimeSpan.FromSeconds(1 / request.MaxRateHz) : TimeSpan.Zero;
@@ -145,7 +154,7 @@ internal sealed class PoseGrpcService(
             PipelineState = snapshot.State.ToString().ToUpperInvariant(),
             PipelineReason = snapshot.Reason ?? "",
             FallbackPolicy = pipelineOptions.Value.FallbackPolicy,
-            Uptime = Duration.FromTimeSpan(timeProvider.GetUtcNow() - daemon.StartedAt),
+            Uptime = Duration.FromTimeSpan(daemon.Uptime),
             FramesProcessed = snapshot.FramesProcessed,
             Capture = new V1.CaptureStatus
             {
@@ -239,9 +248,9 @@ internal sealed class PoseGrpcService(
             throw Invalid($"intrinsics principal point ({k.Cx}, {k.Cy}) lies outside the {width}x{height} image.");
         }
 
-        if (k.Distortion.Count is not (0 or 4 or 5 or 8) || k.Distortion.Any(d => !double.IsFinite(d)))
+        if (!CameraIntrinsics.IsSupportedDistortion(k.Distortion))
         {
-            throw Invalid($"intrinsics distortion must have 0, 4, 5 or 8 finite coefficients (got {k.Distortion.Count}).");
+            throw Invalid($"intrinsics distortion must have {CameraIntrinsics.SupportedDistortionCounts} finite coefficients (got {k.Distortion.Count}).");
         }
 
         return new CameraIntrinsics(k.Fx, k.Fy, k.Cx, k.Cy, [.. k.Distortion], width, height);
@@ -277,11 +286,18 @@ internal sealed class PoseGrpcService(
 
     private void RequireKnownObject(string objectId)
     {
+        if (objectId.Length > MaxObjectIdLength)
+        {
+            throw Invalid($"object_id is {objectId.Length} characters long, over the limit of {MaxObjectIdLength} ('{Truncated(objectId)}').");
+        }
+
         if (objectId.Length > 0 && workcell.FindObject(objectId) is null)
         {
-            throw Invalid($"unknown object_id '{objectId}'; configured: {string.Join(", ", workcell.Objects.Select(o => o.Id))}.");
+            throw Invalid($"unknown object_id '{Truncated(objectId)}'; configured: {string.Join(", ", workcell.Objects.Select(o => o.Id))}.");
         }
     }
+
+    private static string Truncated(string text) => text.Length <= EchoedObjectIdLength ? text : $"{text[..EchoedObjectIdLength]}…";
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

@@ -14,6 +14,8 @@ public sealed class DaemonProcessTests
     [InlineData("EdgePose:Capture:Source=Video", "EdgePose:Capture:VideoPath", "")]
     [InlineData("EdgePose:Capture:Source=Webcam", "EdgePose:Capture:Source", "Webcam")]
     [InlineData("EdgePose:Workcell:Objects:0:Marker:Dictionary=Dict9X9", "EdgePose:Workcell:Objects:0:Marker:Dictionary", "Dict9X9")]
+    [InlineData("EdgePose:Workcell:Camera:Distortion:0=0.1", "EdgePose:Workcell:Camera:Distortion", "0.1")]
+    [InlineData("EdgePose:Grpc:EstimatePixelBudget=0", "EdgePose:Grpc:EstimatePixelBudget", "0")]
     public async Task A_bad_configuration_value_exits_non_zero_naming_the_setting(string assignment, string setting, string value)
     {
         using var process = Start("serve", "--set", assignment, "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "");
