@@ -56,7 +56,7 @@ internal sealed class PoseGrpcService(
                 StatusCode.Unavailable, $"No pose yet: pipeline {snapshot.State.ToString().ToUpperInvariant()} ({snapshot.Reason ?? "starting"})."));
         }
 
-        var age = latest.AgeAt(timeProvider.GetUtcNow());
+        var age = latest.AgeAt(timeProvider);
         if (maxAge > TimeSpan.Zero && age > maxAge)
         {
             throw new RpcException(new Status(
@@ -78,13 +78,13 @@ internal sealed class PoseGrpcService(
         var minInterval = request.MaxRateHz > 0 ? TimeSpan.FromSeconds(1 / request.MaxRateHz) : TimeSpan.Zero;
         using var subscription = store.Subscribe();
         var lastSent = long.MinValue;
-        DateTimeOffset? lastSentAt = null;
+        long? lastSentAt = null;
         try
         {
             await foreach (var result in subscription.Results.ReadAllAsync(context.CancellationToken))
             {
-                var now = timeProvider.GetUtcNow();
-                if (result.FrameSequence <= lastSent || (lastSentAt is { } at && now - at < minInterval))
+                var now = timeProvider.GetTimestamp();
+                if (result.FrameSequence <= lastSent || (lastSentAt is { } at && timeProvider.GetElapsedTime(at, now) < minInterval))
                 {
                     continue;
                 }
@@ -124,7 +124,10 @@ internal sealed class PoseGrpcService(
             var elapsed = timeProvider.GetElapsedTime(start);
             var now = timeProvider.GetUtcNow();
             var result = new PoseResult(
-                0, now - elapsed, now, new StageTimings(TimeSpan.Zero, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, elapsed), estimate.Poses);
+                0, now - elapsed, now, new StageTimings(TimeSpan.Zero, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, elapsed), estimate.Poses)
+            {
+                CaptureTimestamp = start,
+            };
             var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId) };
             if (request.WantOverlay)
             {

@@ -70,7 +70,7 @@ internal sealed partial class SystemdWatchdog(ISystemdNotifier notifier, IPoseRe
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var silence = timeProvider.GetUtcNow() - store.Current.Heartbeat;
+                var silence = timeProvider.GetElapsedTime(store.Current.HeartbeatTimestamp);
                 if (silence < interval / 2)
                 {
                     notifier.Notify(new ServiceState("WATCHDOG=1"));

@@ -163,7 +163,7 @@ internal sealed class CaptureService(
     private void Publish(Mat image, SceneTruth? truth, string description)
     {
         var now = timeProvider.GetTimestamp();
-        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth);
+        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth) { CaptureTimestamp = now };
         if (!channel.Writer.TryWrite(frame))
         {
             // Only a completed channel refuses a write; drop-oldest makes room otherwise.
