@@ -167,6 +167,7 @@ internal sealed class PoseGrpcService(
                 FramesPerSecond = camera.FramesPerSecond,
                 Reconnects = camera.Reconnects,
                 FramesCaptured = camera.FramesCaptured,
+                Synthetic = camera.Synthetic,
             },
             Model = new V1.ModelStatus
             {

@@ -17,7 +17,7 @@ internal static class DaemonHost
         Action<IServiceCollection>? replaceServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        DaemonConfiguration.Apply(builder.Configuration, configFile, flags);
+        DaemonConfiguration.Apply(builder.Configuration, configFile, flags, builder.Environment.IsDevelopment());
 
         var grpcAddress = ReadAddress(builder.Configuration, $"{GrpcOptions.SectionName}:Address", "127.0.0.1:50051")!.Value;
         var metricsAddress = ReadAddress(builder.Configuration, $"{MetricsEndpointOptions.SectionName}:Address", "127.0.0.1:9464");

@@ -24,6 +24,12 @@ public sealed class CaptureOptions
 
     public CaptureSourceKind Source { get; set; } = CaptureSourceKind.Synthetic;
 
+    /// <summary>
+    /// Synthetic frames serve poses of a rendered scene, not of the workcell: refused at start unless this is true
+    /// (development mode sets it). Results, status and metrics say when the source is synthetic.
+    /// </summary>
+    public bool AllowSynthetic { get; set; }
+
     public string? VideoPath { get; set; }
 
     public string? ImagesDirectory { get; set; }

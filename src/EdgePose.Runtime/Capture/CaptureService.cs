@@ -102,7 +102,9 @@ internal sealed class CaptureService(
             UpdateStatus(s => s with { Description = source.Description });
             source.Open();
             var description = source.Description;
-            UpdateStatus(s => s with { Description = description });
+            var synthetic = source.IsSynthetic;
+            UpdateStatus(s => s with { Description = description, Synthetic = synthetic });
+            metrics.SetCaptureSynthetic(synthetic);
             logger.SourceOpened(description);
 
             var readTimeout = ReadTimeoutFor(source);
@@ -134,7 +136,7 @@ internal sealed class CaptureService(
                         case ReadOutcome.Frame when image.Empty():
                             return SessionResult.Failed("the source delivered an empty frame");
                         default:
-                            Publish(image, truth, description);
+                            Publish(image, truth, description, synthetic);
                             image = null;
                             break;
                     }
@@ -160,10 +162,10 @@ internal sealed class CaptureService(
         }
     }
 
-    private void Publish(Mat image, SceneTruth? truth, string description)
+    private void Publish(Mat image, SceneTruth? truth, string description, bool synthetic)
     {
         var now = timeProvider.GetTimestamp();
-        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth) { CaptureTimestamp = now };
+        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth) { CaptureTimestamp = now, Synthetic = synthetic };
         if (!channel.Writer.TryWrite(frame))
         {
             // Only a completed channel refuses a write; drop-oldest makes room otherwise.

@@ -14,6 +14,9 @@ public sealed class Frame(long sequence, DateTimeOffset captureTime, Mat image, 
     /// <summary>Capture time on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), which a wall-clock step does not move.</summary>
     public long CaptureTimestamp { get; init; }
 
+    /// <summary>Rendered by the synthetic source, not captured by a camera.</summary>
+    public bool Synthetic { get; init; }
+
     public Mat Image { get; } = image;
 
     /// <summary>Ground truth, for frames the synthetic source rendered.</summary>

@@ -21,4 +21,8 @@ public sealed record CaptureStatus(
     DateTimeOffset? DisconnectedSince,
     double FramesPerSecond,
     long Reconnects,
-    long FramesCaptured);
+    long FramesCaptured)
+{
+    /// <summary>The source renders its frames (the synthetic camera): poses from it are pretend.</summary>
+    public bool Synthetic { get; init; }
+}

@@ -120,6 +120,7 @@ internal sealed partial class PipelineService(
             estimate.Poses)
         {
             CaptureTimestamp = frame.CaptureTimestamp,
+            Synthetic = frame.Synthetic,
         };
 
         var current = store.Current;

@@ -36,6 +36,7 @@ public sealed class SystemdNotifyTests : IDisposable
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($"{daemon} & child=$!; trap 'kill -TERM $child' TERM; wait $child; trap - TERM; wait $child");
         info.Environment["NOTIFY_SOCKET"] = socketPath;
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
         info.Environment["WATCHDOG_USEC"] = "1000000";
         using var launcherProcess = Process.Start(info)!;
         launcherProcess.OutputDataReceived += (_, _) => { };
