@@ -36,7 +36,12 @@ internal static class DaemonHost
             }
         });
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+            // Any failed background service stops the daemon, and DaemonExit turns that into a non-zero exit code.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
         builder.Services.AddSystemd();
         builder.Logging.AddDaemonConsole();
         builder.Services

@@ -49,6 +49,13 @@ public sealed class InferenceOptions
     /// <summary>RMS reprojection error at which the confidence reaches zero (it falls linearly from 1 at 0 px).</summary>
     [Range(0.1, 1000.0)] public double MaxReprojectionErrorPx { get; set; } = 8;
 
+    /// <summary>
+    /// Longest a read of the model file may take. A FIFO at the model path (or a hung network mount) would block the read
+    /// forever and keep the unit "activating"; past this the load fails and the baseline serves.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ModelReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Reload the model when its file is replaced.</summary>
     public bool WatchModelFile { get; set; } = true;
 
