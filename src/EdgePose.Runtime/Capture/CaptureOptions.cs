@@ -68,5 +68,12 @@ public sealed class CaptureOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A device call (open or read) blocked this long is hung for good: the systemd watchdog stops being fed, so systemd
+    /// restarts the daemon and a fresh process reopens the device. Shorter outages are reconnected from within.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HungDeviceLimit { get; set; } = TimeSpan.FromSeconds(30);
+
     public SyntheticSceneOptions Synthetic { get; set; } = new();
 }
