@@ -26,6 +26,10 @@ internal static partial class InferenceLog
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Execution provider {Provider} failed to initialise; skipping it")]
     public static partial void ProviderFailed(this ILogger logger, Exception exception, string provider);
 
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning,
+        Message = "The model's session failed to build on {Provider}; building it again on the providers after it")]
+    public static partial void SessionFailedOnProvider(this ILogger logger, Exception exception, string provider);
+
     [LoggerMessage(EventId = 1106, Level = LogLevel.Information, Message = "Model file {Path} changed; reloading")]
     public static partial void ModelFileChanged(this ILogger logger, string path);
 

@@ -8,7 +8,9 @@ namespace EdgePose.Runtime.Inference;
 
 /// <summary>
 /// Builds the one <see cref="InferenceSession"/> of a model on the best execution provider that works here.
-/// A provider this build lacks, or one that fails to initialise, is logged once per process and skipped; CPU always works.
+/// A provider this build lacks, or one that fails to initialise, is logged once per process and skipped; a session that
+/// fails to build on a provider (TensorRT out of memory, a corrupt or unwritable engine cache) is built again on the
+/// providers after it, down to CPU, which always works.
 /// </summary>
 internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILogger<OrtSessionFactory> logger)
 {
@@ -25,18 +27,31 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
     /// <summary>Creates the session from the model bytes (so what runs is exactly what was hashed); returns the provider chosen.</summary>
     public (InferenceSession Session, string ExecutionProvider) Create(byte[] model, string modelSha256)
     {
-        using var sessionOptions = BaseSessionOptions(_options.IntraOpThreads);
+        var configured = _options.EffectiveExecutionProviders
+            .Select(c => InferenceOptions.AllowedExecutionProviders.First(p => p.Equals(c, StringComparison.OrdinalIgnoreCase)))
+            .TakeWhile(p => p != InferenceOptions.Cpu) // ONNX Runtime always ends with CPU; providers after it would never be preferred.
+            .ToList();
+        for (var skip = 0; ; skip++)
+        {
+            using var sessionOptions = BaseSessionOptions(_options.IntraOpThreads);
 
-        // Provider options are released once the session exists: the one point where the native side has certainly consumed them.
-        var providerOptions = new List<IDisposable>();
-        try
-        {
-            var provider = AppendProviders(sessionOptions, modelSha256, providerOptions);
-            return (new InferenceSession(model, sessionOptions), provider);
-        }
-        finally
-        {
-            providerOptions.ForEach(o => o.Dispose());
+            // Provider options are released once the session exists: the one point where the native side has certainly consumed them.
+            var providerOptions = new List<IDisposable>();
+            var provider = InferenceOptions.Cpu;
+            try
+            {
+                provider = AppendProviders(sessionOptions, configured.Skip(skip), modelSha256, providerOptions);
+                return (new InferenceSession(model, sessionOptions), provider);
+            }
+            catch (OnnxRuntimeException ex) when (provider != InferenceOptions.Cpu)
+            {
+                logger.SessionFailedOnProvider(ex, provider);
+                skip = configured.IndexOf(provider);
+            }
+            finally
+            {
+                providerOptions.ForEach(o => o.Dispose());
+            }
         }
     }
 
@@ -55,19 +70,12 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
         return sessionOptions;
     }
 
-    private string AppendProviders(SessionOptions sessionOptions, string modelSha256, List<IDisposable> keepAlive)
+    private string AppendProviders(SessionOptions sessionOptions, IEnumerable<string> providers, string modelSha256, List<IDisposable> keepAlive)
     {
         var available = OrtEnv.Instance().GetAvailableProviders();
         string? chosen = null;
-        foreach (var configured in _options.EffectiveExecutionProviders)
+        foreach (var provider in providers)
         {
-            var provider = InferenceOptions.AllowedExecutionProviders.First(p => p.Equals(configured, StringComparison.OrdinalIgnoreCase));
-            if (provider == InferenceOptions.Cpu)
-            {
-                // ONNX Runtime always ends with CPU; providers listed after it would never be preferred.
-                break;
-            }
-
             if (!available.Contains(OrtProviderNames[provider]))
             {
                 if (_reported.TryAdd(provider, true))
