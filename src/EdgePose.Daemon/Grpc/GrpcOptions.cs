@@ -19,6 +19,12 @@ public sealed class GrpcOptions
     /// <summary>PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS).</summary>
     public string? ClientCaPath { get; set; }
 
+    /// <summary>
+    /// Under mutual TLS, the client identities accepted: a certificate's subject common name or one of its DNS names must
+    /// be on the list. Empty: any certificate the CA signed for client authentication.
+    /// </summary>
+    public List<string> AllowedClientNames { get; set; } = [];
+
     [Range(1024, 256 * 1024 * 1024)] public int MaxMessageBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Largest width or height accepted by EstimatePose.</summary>
