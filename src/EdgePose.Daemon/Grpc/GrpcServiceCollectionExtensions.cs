@@ -22,6 +22,7 @@ internal static class GrpcServiceCollectionExtensions
         services.AddGrpc(o => o.Interceptors.Add<GrpcMetricsInterceptor>());
         // One instance for all calls (its dependencies are singletons), so streams share the mapped result.
         services.AddSingleton<PoseGrpcService>();
+        services.AddSingleton<global::Grpc.AspNetCore.Server.Model.IServiceMethodProvider<PoseGrpcService>, StrictRequestParsing>();
         services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<GrpcOptions>>((grpc, ours) =>
             {
@@ -35,7 +36,7 @@ internal static class GrpcServiceCollectionExtensions
 
     public static WebApplication MapPoseGrpc(this WebApplication app)
     {
-        app.MapGrpcService<PoseGrpcService>().OnlyOn(Listener.Grpc);
+        app.MapGrpcService<PoseGrpcService>().OnlyOn(Listener.Grpc).Add(StrictRequestParsing.PreferStrictParsing);
         app.MapGrpcService<HealthServiceImpl>().OnlyOn(Listener.Grpc);
         app.MapGrpcReflectionService().OnlyOn(Listener.Grpc);
         return app;
