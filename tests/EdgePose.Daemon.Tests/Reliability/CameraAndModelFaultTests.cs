@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace EdgePose.Daemon.Tests.Reliability;
 
 /// <summary>The camera and the model file failing a hundred times each while the daemon serves, through the real host and gRPC.</summary>
+[Collection(ReliabilityScenarios.Name)]
 public sealed class CameraAndModelFaultTests(ITestOutputHelper output) : IDisposable
 {
     private const int Cycles = 100;

@@ -14,6 +14,7 @@ namespace EdgePose.Daemon.Tests.Reliability;
 /// time. EDGEPOSE_FLOOD_SECONDS sets the flood's length (10 s here; the README's figures come from a 60 s run).
 /// Hard limits are asserted; the latency figures, which depend on what else the machine runs, are printed for the README.
 /// </summary>
+[Collection(ReliabilityScenarios.Name)]
 public sealed class FaultAndAbuseTests(ITestOutputHelper output)
 {
     private const int FloodCallers = 16;

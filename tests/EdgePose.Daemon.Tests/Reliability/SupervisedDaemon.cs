@@ -74,17 +74,20 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
 
     public int ExitCode => _launcher.ExitCode;
 
-    /// <summary>Resident memory of the daemon process, from /proc.</summary>
+    /// <summary>Resident memory of the daemon process, from /proc; 0 once it has exited (a zombie has no VmRSS).</summary>
     public long ResidentBytes()
     {
-        var line = File.ReadLines($"/proc/{DaemonPid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        var line = File.ReadLines($"/proc/{DaemonPid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
     public async Task WaitForReadyAsync() =>
-        await RunningDaemon.WaitUntilAsync(() => Task.FromResult(Messages().Any(m => m.Message.Contains("READY=1", StringComparison.Ordinal))), TimeSpan.FromSeconds(90), "READY=1");
+        await RunningDaemon.WaitUntilAsync(() => Task.FromResult(Count("READY=1", TimeSpan.Zero) > 0), TimeSpan.FromSeconds(90), "READY=1");
 
-    /// <summary>Times (since this object was made) of the WATCHDOG=1 messages between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    /// <summary>How many messages containing <paramref name="text"/> arrived since <paramref name="since"/>.</summary>
+    public int Count(string text, TimeSpan since) => Messages().Count(m => m.At >= since && m.Message.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>The longest time without a WATCHDOG=1 message between <paramref name="from"/> and <paramref name="to"/> (times since this object was made).</summary>
     public TimeSpan LargestPingGap(TimeSpan from, TimeSpan to)
     {
         var pings = Messages().Where(m => m.Message.Contains("WATCHDOG=1", StringComparison.Ordinal)).Select(m => m.At).ToList();
@@ -146,4 +149,14 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
             }
         }
     }
+}
+
+/// <summary>
+/// The fault-and-abuse scenarios run one at a time and apart from the other test classes: their time limits and
+/// figures are about the daemon, not about whichever other tests share the two cores at that moment.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReliabilityScenarios
+{
+    public const string Name = "Reliability scenarios";
 }
