@@ -99,7 +99,7 @@ internal sealed partial class LiveView(
             var timings = result.Timings;
             PoseOverlay.DrawLabel(
                 image,
-                string.Create(CultureInfo.InvariantCulture, $"frame {result.FrameSequence}  end-to-end {timings.EndToEnd.TotalMilliseconds:0} ms  inference {timings.Inference.TotalMilliseconds:0} ms  age {result.AgeAt(timeProvider.GetUtcNow()).TotalMilliseconds:0} ms"),
+                string.Create(CultureInfo.InvariantCulture, $"frame {result.FrameSequence}  end-to-end {timings.EndToEnd.TotalMilliseconds:0} ms  inference {timings.Inference.TotalMilliseconds:0} ms  age {result.AgeAt(timeProvider).TotalMilliseconds:0} ms"),
                 line++,
                 Scalar.White);
         }
@@ -112,7 +112,6 @@ internal sealed partial class LiveView(
     /// <summary>What the page shows beside the image; read once a second by its script.</summary>
     public object Status()
     {
-        var now = timeProvider.GetUtcNow();
         var snapshot = store.Current;
         var report = readiness.Evaluate();
         var camera = capture.Status;
@@ -129,7 +128,7 @@ internal sealed partial class LiveView(
                 ? new
                 {
                     frame = latest.FrameSequence,
-                    ageMs = latest.AgeAt(now).TotalMilliseconds,
+                    ageMs = latest.AgeAt(timeProvider).TotalMilliseconds,
                     endToEndMs = latest.Timings.EndToEnd.TotalMilliseconds,
                     poses = latest.Poses.Select(p => new
                     {
@@ -145,7 +144,7 @@ internal sealed partial class LiveView(
             failures = failures.Latest().Select(f => new
             {
                 frame = f.FrameSequence,
-                ageS = (now - f.CaptureTime).TotalSeconds,
+                ageS = timeProvider.GetElapsedTime(f.CaptureTimestamp).TotalSeconds,
                 objectId = f.ObjectId,
                 source = f.Source.ToString(),
                 reason = f.Reason.ToString(),

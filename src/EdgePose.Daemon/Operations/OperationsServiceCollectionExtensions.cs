@@ -19,13 +19,13 @@ internal static class OperationsServiceCollectionExtensions
     }
 
     /// <summary>
-    /// /healthz, /readyz and (per Operations:LiveView) /live on the operations listener only: <paramref name="listener"/> is its
-    /// address; a probe must not reach the gRPC port, where a plain HTTP/1.1 client would only get a protocol error.
+    /// /healthz, /readyz and (per Operations:LiveView) /live on the operations (metrics) listener only, whose address is
+    /// <paramref name="listener"/>: a probe must not reach the gRPC port, where a plain HTTP/1.1 client would only get a
+    /// protocol error.
     /// </summary>
     public static WebApplication MapOperations(this WebApplication app, ListenAddress listener)
     {
-        var host = $"*:{listener.Port}";
-        app.MapGet("/healthz", () => Results.Text("alive\n")).RequireHost(host);
+        app.MapGet("/healthz", () => Results.Text("alive\n")).OnlyOn(Listener.Metrics);
         app.MapGet("/readyz", (Readiness readiness) =>
             {
                 var report = readiness.Evaluate();
@@ -33,14 +33,14 @@ internal static class OperationsServiceCollectionExtensions
                     ? Results.Text($"{report.Reason}\n")
                     : Results.Text($"not ready: {report.Reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             })
-            .RequireHost(host);
+            .OnlyOn(Listener.Metrics);
 
         var mode = app.Services.GetRequiredService<IOptions<OperationsOptions>>().Value.LiveView;
         if (mode == LiveViewMode.On || (mode == LiveViewMode.Loopback && IPAddress.IsLoopback(listener.Host)))
         {
-            app.MapGet("/live", () => Results.Content(LiveViewPage.Html, "text/html; charset=utf-8")).RequireHost(host);
-            app.MapGet("/live/stream.mjpg", (HttpContext context, LiveView view) => view.StreamAsync(context)).RequireHost(host);
-            app.MapGet("/live/status", (LiveView view) => Results.Json(view.Status())).RequireHost(host);
+            app.MapGet("/live", () => Results.Content(LiveViewPage.Html, "text/html; charset=utf-8")).OnlyOn(Listener.Metrics);
+            app.MapGet("/live/stream.mjpg", (HttpContext context, LiveView view) => view.StreamAsync(context)).OnlyOn(Listener.Metrics);
+            app.MapGet("/live/status", (LiveView view) => Results.Json(view.Status())).OnlyOn(Listener.Metrics);
         }
 
         return app;

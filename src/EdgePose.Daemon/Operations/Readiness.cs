@@ -29,15 +29,14 @@ internal sealed class Readiness(
             return new(false, $"{snapshot.State.ToString().ToLowerInvariant()}: {snapshot.Reason ?? "no result yet"}");
         }
 
-        var now = timeProvider.GetUtcNow();
         var camera = capture.Status;
-        var lostFor = camera.Connected || camera.DisconnectedSince is not { } since ? TimeSpan.Zero : now - since;
+        var lostFor = camera.Connected || camera.DisconnectedSince is not { } since ? TimeSpan.Zero : timeProvider.GetUtcNow() - since;
         if (lostFor > grpcOptions.Value.CameraLostNotServingAfter)
         {
             return new(false, $"camera lost for {lostFor.TotalSeconds:0.0} s: {camera.Error ?? "not connected"}");
         }
 
-        var age = latest.AgeAt(now);
+        var age = latest.AgeAt(timeProvider);
         if (age > options.Value.MaxResultAge)
         {
             return new(false, $"newest result is {age.TotalSeconds:0.0} s old (Operations:MaxResultAge {options.Value.MaxResultAge.TotalSeconds:0.###} s)");

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace EdgePose.Daemon.Operations;
 
 /// <summary>One object in one frame where the model failed and the baseline fell back in, or where nothing was found.</summary>
-public sealed record FailureEntry(long FrameSequence, DateTimeOffset CaptureTime, string ObjectId, PoseSource Source, FallbackReason Reason, bool Found);
+/// <param name="CaptureTimestamp">Monotonic (<see cref="TimeProvider.GetTimestamp"/>), for its age.</param>
+public sealed record FailureEntry(long FrameSequence, long CaptureTimestamp, string ObjectId, PoseSource Source, FallbackReason Reason, bool Found);
 
 /// <summary>
 /// The latest failures for the live view, kept from the result feed (a subscriber like any stream client: when it falls
@@ -53,7 +54,7 @@ internal sealed class RecentFailures(IPoseResultStore store, IOptions<Operations
 
             lock (_lock)
             {
-                _entries.Enqueue(new FailureEntry(result.FrameSequence, result.CaptureTime, pose.ObjectId, pose.Source, pose.FallbackReason, pose.Found));
+                _entries.Enqueue(new FailureEntry(result.FrameSequence, result.CaptureTimestamp, pose.ObjectId, pose.Source, pose.FallbackReason, pose.Found));
                 while (_entries.Count > options.Value.RecentFailures)
                 {
                     _entries.Dequeue();

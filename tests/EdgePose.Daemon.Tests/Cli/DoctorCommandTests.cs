@@ -11,7 +11,7 @@ public sealed class DoctorCommandTests
         var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(
             "dotnet",
             [Path.Combine(AppContext.BaseDirectory, "edgepose.dll"), "doctor", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}",
-             "--metrics-address", "", "--set", "EdgePose:Capture:Source=Synthetic", "--set", "EdgePose:Inference:ExecutionProviders:0=CUDA",
+             "--metrics-address", "", "--set", "EdgePose:Capture:Source=Synthetic", "--set", "EdgePose:Capture:AllowSynthetic=true", "--set", "EdgePose:Inference:ExecutionProviders:0=CUDA",
              "--set", "EdgePose:Inference:ExecutionProviders:1=CPU"],
             workingDirectory: AppContext.BaseDirectory);
 
@@ -40,7 +40,8 @@ public sealed class DoctorCommandTests
         var (_, stdout, stderr) = await DeployTestKit.RunAsync(
             "dotnet",
             [Path.Combine(AppContext.BaseDirectory, "edgepose.dll"), "doctor", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}",
-             "--metrics-address", "", "--source", source, "--set", "EdgePose:Capture:CameraDevice=/dev/edgepose-no-such-camera", .. extra],
+             "--metrics-address", "", "--source", source, "--set", "EdgePose:Capture:AllowSynthetic=true",
+             "--set", "EdgePose:Capture:CameraDevice=/dev/edgepose-no-such-camera", .. extra],
             workingDirectory: AppContext.BaseDirectory);
 
         Assert.True(stdout.Split('\n').Any(l => l.StartsWith(expected, StringComparison.Ordinal)), stdout + stderr);
