@@ -9,8 +9,11 @@ using OpenCvSharp;
 
 namespace EdgePose.Daemon.Tests.Operations;
 
+[Collection(LiveViewTests.Collection)]
 public sealed partial class LiveViewTests
 {
+    public const string Collection = "Live view (headless browser)";
+
     /// <summary>A clean scene (no clutter, occlusion or blur) and the marker baseline, so the box is found in nearly every frame.</summary>
     private static readonly Dictionary<string, string?> CleanScene = new()
     {
@@ -207,3 +210,10 @@ public sealed partial class LiveViewTests
         }
     }
 }
+
+/// <summary>
+/// Chromium takes most of the two cores while it runs: the live-view tests run apart from the other classes so that
+/// neither they nor the timing-sensitive ones (stream rates, metrics that must move) fail for the other's load.
+/// </summary>
+[CollectionDefinition(LiveViewTests.Collection, DisableParallelization = true)]
+public sealed class LiveViewCollection;
