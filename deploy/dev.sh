@@ -37,15 +37,17 @@ case "${1:-}" in
     # The Jetson build (Dockerfile.jetson's first stage) must restore and publish from our feed without the arm64
     # OpenCvSharp runtime and the ONNX Runtime GPU packages; the board gets those natives from the image or JetPack.
     dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -o artifacts/publish/linux-arm64 -v quiet -nologo
-    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ]; then
-      echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
+    # The board gets the daemon alone: no lab, no plotting stack (ScottPlot, SkiaSharp).
+    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ] ||
+       [ -n "$(find artifacts/publish/linux-arm64 -maxdepth 1 \( -iname '*scottplot*' -o -iname '*skiasharp*' -o -iname 'edgepose-lab*' \))" ]; then
+      echo "dev.sh: the linux-arm64 publish is not the expected self-contained daemon build" >&2
       exit 1
     fi
     # The training recipe's smoke run (render a few frames, train a few steps, export, then the C# contract check and
     # parity test on the fresh model) when Debian's PyTorch is installed; models/training/train.sh installs it.
     if /usr/bin/python3 -c 'import torch, onnx, cv2, numpy' 2>/dev/null; then
       smoke=$(mktemp -d)
-      EDGEPOSE="dotnet src/EdgePose.Daemon/bin/Release/net10.0/edgepose.dll" EDGEPOSE_DATA="$smoke/data" \
+      EDGEPOSE_LAB="dotnet src/EdgePose.Lab/bin/Release/net10.0/edgepose-lab.dll" EDGEPOSE_DATA="$smoke/data" \
         EDGEPOSE_MODEL_OUT="$smoke/model.onnx" EDGEPOSE_PARITY_OUT="$smoke/parity" models/training/train.sh --smoke
       export EDGEPOSE_SMOKE_MODEL="$smoke/model.onnx" EDGEPOSE_SMOKE_PARITY="$smoke/parity"
     else

@@ -75,7 +75,7 @@ internal static class DoctorCommand
         {
             source.Open();
             using var frame = new Mat();
-            var outcome = source.Read(frame, out _, cancellationToken);
+            var outcome = source.Read(frame, cancellationToken);
             detail = outcome == ReadOutcome.Frame
                 ? $"{source.Description}: first frame {frame.Width}x{frame.Height}"
                 : $"{source.Description}: opened but the first read said {outcome}";

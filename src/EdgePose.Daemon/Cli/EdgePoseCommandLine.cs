@@ -32,8 +32,6 @@ internal static class EdgePoseCommandLine
         root.Subcommands.Add(serve);
         root.Subcommands.Add(config);
         root.Subcommands.Add(doctor);
-        root.Subcommands.Add(new RenderCommand(binding).Create());
-        root.Subcommands.Add(new EvalCommand(binding).Create());
         return root;
     }
 

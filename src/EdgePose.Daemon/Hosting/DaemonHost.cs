@@ -40,6 +40,7 @@ internal static class DaemonHost
         builder.Logging.AddDaemonConsole();
         builder.Services
             .AddEdgePoseRuntime(builder.Configuration, registry)
+            .AddSyntheticCamera(builder.Configuration)
             .AddPoseGrpc(builder.Configuration)
             .AddServiceMetrics(builder.Configuration)
             .AddJetsonBoardHealth(builder.Configuration)

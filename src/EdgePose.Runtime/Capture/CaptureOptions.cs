@@ -1,11 +1,10 @@
 using System.ComponentModel.DataAnnotations;
-using EdgePose.Runtime.Scene;
 
 namespace EdgePose.Runtime.Capture;
 
 public enum CaptureSourceKind
 {
-    /// <summary>Rendered frames with ground truth; needs no hardware.</summary>
+    /// <summary>Rendered frames (EdgePose.Simulation plugs it in, with its settings in EdgePose:Capture:Synthetic); needs no hardware.</summary>
     Synthetic,
     /// <summary>A video file read with FFmpeg.</summary>
     Video,
@@ -61,6 +60,4 @@ public sealed class CaptureOptions
     /// <summary>A source that delivers no frame for this long (or for three frame periods, if longer) counts as failed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
-    public SyntheticSceneOptions Synthetic { get; set; } = new();
 }

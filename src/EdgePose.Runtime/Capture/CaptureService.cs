@@ -1,5 +1,4 @@
 using EdgePose.Runtime.Metrics;
-using EdgePose.Runtime.Scene;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -117,7 +116,7 @@ internal sealed class CaptureService(
                 var image = new Mat();
                 try
                 {
-                    var outcome = source.Read(image, out var truth, stoppingToken);
+                    var outcome = source.Read(image, stoppingToken);
                     watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                     if (_readTimedOut)
                     {
@@ -134,7 +133,7 @@ internal sealed class CaptureService(
                         case ReadOutcome.Frame when image.Empty():
                             return SessionResult.Failed("the source delivered an empty frame");
                         default:
-                            Publish(image, truth, description);
+                            Publish(image, description);
                             image = null;
                             break;
                     }
@@ -160,10 +159,10 @@ internal sealed class CaptureService(
         }
     }
 
-    private void Publish(Mat image, SceneTruth? truth, string description)
+    private void Publish(Mat image, string description)
     {
         var now = timeProvider.GetTimestamp();
-        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth);
+        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image);
         if (!channel.Writer.TryWrite(frame))
         {
             // Only a completed channel refuses a write; drop-oldest makes room otherwise.

@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Configuration;
+using EdgePose.Core.Configuration;
 using EdgePose.Runtime.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Geometry;
+using EdgePose.Core.Geometry;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenCvSharp;
 

@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Inference;
+using EdgePose.Core.Contract;
 
 namespace EdgePose.Runtime.Tests.Inference;
 

@@ -1,3 +1,4 @@
+using EdgePose.Core.Contract;
 using EdgePose.Runtime.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -36,7 +36,7 @@ public sealed class OnnxPoseModelTests : IDisposable
 
         var result = model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target);
 
-        var estimate = Assert.IsType<Poses.PoseEstimate>(result.Estimate);
+        var estimate = Assert.IsType<Core.Poses.PoseEstimate>(result.Estimate);
         Assert.True(estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose) < 1e-3, $"position error {estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose)} m");
         Assert.True(estimate.Pose.AngleErrorDegreesTo(InferenceTestKit.TruePose) < 0.1, $"angle error {estimate.Pose.AngleErrorDegreesTo(InferenceTestKit.TruePose)}°");
         Assert.True(estimate.ReprojectionErrorPx < 0.05);

@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 using EdgePose.Runtime.Tests.Inference;
 
 namespace EdgePose.Runtime.Tests.Pipeline;

@@ -1,0 +1,3 @@
+using EdgePose.Lab.Cli;
+
+return await LabCommandLine.Build().Parse(args).InvokeAsync();
