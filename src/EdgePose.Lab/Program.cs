@@ -1,3 +1,3 @@
 using EdgePose.Lab.Cli;
 
-return await LabCommandLine.Build().Parse(args).InvokeAsync();
+return await LabCommandLine.InvokeAsync(args);

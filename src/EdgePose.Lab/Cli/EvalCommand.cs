@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using EdgePose.Daemon.Cli;
+using EdgePose.Core.Configuration;
 using EdgePose.Daemon.Hosting;
 using EdgePose.Lab.Datasets;
 using EdgePose.Lab.Evaluation;
@@ -18,13 +20,13 @@ using Microsoft.Extensions.Options;
 namespace EdgePose.Lab.Cli;
 
 /// <summary>
-/// <c>edgepose eval</c>: scores estimators on a BOP split through the daemon's own estimator (or a running daemon) and
+/// <c>edgepose-lab eval</c>: scores estimators on a BOP split through the daemon's own estimator (or a running daemon) and
 /// writes report.md/json, requirements.json, plots, worst-frame overlays and BOP CSVs. Exit codes: 0 done, 2 bad option
 /// or dataset (nothing written), 3 the gate failed, 78 bad configuration, 1 a --via daemon that stops answering.
 /// </summary>
 internal sealed class EvalCommand
 {
-    public const int UsageErrorExitCode = 2;
+    public const int UsageErrorExitCode = LabCommandLine.UsageErrorExitCode;
     public const int GateFailedExitCode = 3;
 
     public const string ModelEstimator = "model";
@@ -36,19 +38,24 @@ internal sealed class EvalCommand
 
     private readonly HostOptionsBinding _binding;
     private readonly Option<string?> _data = new("--data") { Description = "BOP dataset root (camera.json, models/, SPLIT/000000/…)." };
-    private readonly Option<string?> _split = new("--split") { Description = "Split to evaluate (default test)." };
-    private readonly Option<string?> _estimators = new("--estimators")
+    private readonly Option<string> _split = TypedOptions.Split("test", "Split to evaluate");
+    private readonly Option<string[]?> _estimators = new("--estimators")
     {
         Description = "Comma-separated: model (model-only), baseline (baseline-only), policy (the configured fallback policy). Default: all three, or none with --via.",
+        CustomParser = ParseEstimators,
     };
 
     private readonly Option<string?> _out = new("--out") { Description = "Output folder for report.md, report.json, requirements.json, plots, worst/ and BOP CSVs." };
     private readonly Option<string?> _requirements = new("--requirements") { Description = "Requirements JSON (default: built in; written to OUT/requirements.json as a template)." };
-    private readonly Option<string?> _worst = new("--worst") { Description = "Worst frames per estimator to list and draw (default 10)." };
+    private readonly Option<int?> _worst = TypedOptions.Number<int>("--worst", "Worst frames per estimator to list and draw (default 10).", new RangeAttribute(0, 1000));
     private readonly Option<bool> _gate = new("--gate") { Description = $"Exit {GateFailedExitCode} when the gated estimator misses a requirement's minimum pass rate (or, with --compare-to, the other model's grasp-ready rate)." };
     private readonly Option<string?> _gateEstimator = new("--gate-estimator") { Description = "Estimator the gate applies to (default policy)." };
     private readonly Option<string?> _compareTo = new("--compare-to") { Description = $"Another ONNX model, evaluated under the gated estimator's policy as '<estimator>{CompareSuffix}'." };
-    private readonly Option<string?> _via = new("--via") { Description = $"host:port of a running daemon: evaluate it through EstimatePose as estimator '{DaemonEstimator.EstimatorName}'." };
+    private readonly Option<Uri?> _via = new("--via")
+    {
+        Description = $"host:port of a running daemon: evaluate it through EstimatePose as estimator '{DaemonEstimator.EstimatorName}'.",
+        CustomParser = ParseAddress,
+    };
 
     public EvalCommand(HostOptionsBinding binding) => _binding = binding;
 
@@ -117,7 +124,7 @@ internal sealed class EvalCommand
                         return UsageError(error, $"estimator {name}: {modelProblem}");
                     }
 
-                    error.WriteLine($"edgepose eval: warning: estimator {name} runs with the baseline alone: {modelProblem}");
+                    error.WriteLine($"edgepose-lab eval: warning: estimator {name} runs with the baseline alone: {modelProblem}");
                 }
 
                 estimators.Add(InProcess(name, policy, primary, workcell));
@@ -166,7 +173,7 @@ internal sealed class EvalCommand
             {
                 // Only the --via estimator makes calls; a daemon that stops answering mid-run is not a usage error.
                 progress.Finish();
-                error.WriteLine($"edgepose eval: --via: the daemon stopped answering ({ex.StatusCode}: {ex.Status.Detail}); nothing written.");
+                error.WriteLine($"edgepose-lab eval: --via: the daemon stopped answering ({ex.StatusCode}: {ex.Status.Detail}); nothing written.");
                 return 1;
             }
 
@@ -237,7 +244,7 @@ internal sealed class EvalCommand
 
         foreach (var failure in gate.Failures)
         {
-            error.WriteLine($"edgepose eval: gate failed: {failure}");
+            error.WriteLine($"edgepose-lab eval: gate failed: {failure}");
         }
 
         output.WriteLine($"gate ({gate.Estimator}): {(gate.Passed ? "passed" : "FAILED")}");
@@ -319,30 +326,11 @@ internal sealed class EvalCommand
             return false;
         }
 
-        if (!OptionValues.TryReadSplit(result, _split, "test", out var split, out error))
+        var via = result.GetValue(_via);
+        var names = result.GetValue(_estimators) ?? (via is null ? InProcessEstimators : []);
+        if (names.Length == 0 && via is null)
         {
-            return false;
-        }
-
-        Uri? via = null;
-        if (result.GetValue(_via) is { } address && !TryParseAddress(address, out via))
-        {
-            error = $"--via = '{address}': must be host:port of a running daemon, e.g. 127.0.0.1:50051.";
-            return false;
-        }
-
-        var names = result.GetValue(_estimators) is { } list
-            ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            : via is null ? InProcessEstimators : [];
-        var unknown = names.FirstOrDefault(n => !InProcessEstimators.Contains(n));
-        if (unknown is not null || names.Distinct().Count() != names.Length || (names.Length == 0 && via is null))
-        {
-            error = $"--estimators = '{result.GetValue(_estimators)}': must list some of {string.Join(", ", InProcessEstimators)}, each once{(unknown is null ? "" : $" ('{unknown}' is not one)")}.";
-            return false;
-        }
-
-        if (!OptionValues.TryParse(result, _worst, typeof(int), new RangeAttribute(0, 1000), out var worst, out error))
-        {
+            error = $"--estimators: none to evaluate; list some of {string.Join(", ", InProcessEstimators)}, or give --via.";
             return false;
         }
 
@@ -377,27 +365,44 @@ internal sealed class EvalCommand
             }
         }
 
-        request = new EvalRequest(data, split, names, output, requirements, (int?)worst ?? 10, result.GetValue(_gate), gateEstimator, compareTo, via);
+        error = "";
+        request = new EvalRequest(data, result.GetValue(_split)!, names, output, requirements, result.GetValue(_worst) ?? 10, result.GetValue(_gate), gateEstimator, compareTo, via);
         return true;
     }
 
-    private static bool TryParseAddress(string text, out Uri? address)
+    private static string[]? ParseEstimators(ArgumentResult argument)
     {
-        address = null;
-        var colon = text.LastIndexOf(':');
-        if (text.Contains("://", StringComparison.Ordinal) || colon <= 0 || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-            || port is < 1 or > 65535 || !Uri.TryCreate($"http://{text}", UriKind.Absolute, out var uri))
+        var text = argument.Tokens[^1].Value;
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var unknown = names.FirstOrDefault(n => !InProcessEstimators.Contains(n));
+        if (unknown is null && names.Distinct().Count() == names.Length)
         {
-            return false;
+            return names;
         }
 
-        address = uri;
-        return true;
+        argument.AddError(SettingFailure.Format(
+            "--estimators", text, $"must list some of {string.Join(", ", InProcessEstimators)}, each once{(unknown is null ? "" : $" ('{unknown}' is not one)")}."));
+        return null;
+    }
+
+    private static Uri? ParseAddress(ArgumentResult argument)
+    {
+        var text = argument.Tokens[^1].Value;
+        var colon = text.LastIndexOf(':');
+        if (!text.Contains("://", StringComparison.Ordinal) && colon > 0
+            && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
+            && Uri.TryCreate($"http://{text}", UriKind.Absolute, out var uri))
+        {
+            return uri;
+        }
+
+        argument.AddError(SettingFailure.Format("--via", text, "must be host:port of a running daemon, e.g. 127.0.0.1:50051."));
+        return null;
     }
 
     private static int UsageError(TextWriter error, string message)
     {
-        error.WriteLine($"edgepose eval: {message}");
+        error.WriteLine($"edgepose-lab eval: {message}");
         return UsageErrorExitCode;
     }
 

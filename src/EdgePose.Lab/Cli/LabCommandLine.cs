@@ -9,6 +9,9 @@ namespace EdgePose.Lab.Cli;
 /// </summary>
 internal static class LabCommandLine
 {
+    /// <summary>A bad option or value: one line on stderr, nothing written.</summary>
+    public const int UsageErrorExitCode = 2;
+
     public static RootCommand Build()
     {
         var binding = new HostOptionsBinding();
@@ -16,5 +19,27 @@ internal static class LabCommandLine
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
         return root;
+    }
+
+    /// <summary>
+    /// Parses and runs; parse errors (a value that is not its option's type or breaks its range) exit
+    /// <see cref="UsageErrorExitCode"/> with one line each, like the commands' own usage errors, rather than with help text.
+    /// </summary>
+    public static Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
+    {
+        configuration ??= new InvocationConfiguration();
+        var result = Build().Parse(args);
+        if (result.Errors.Count == 0)
+        {
+            return result.InvokeAsync(configuration);
+        }
+
+        var command = result.CommandResult.Command is RootCommand ? "edgepose-lab" : $"edgepose-lab {result.CommandResult.Command.Name}";
+        foreach (var error in result.Errors)
+        {
+            configuration.Error.WriteLine($"{command}: {error.Message}");
+        }
+
+        return Task.FromResult(UsageErrorExitCode);
     }
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
+using System.Numerics;
 using System.Reflection;
 using EdgePose.Daemon.Cli;
 using EdgePose.Daemon.Hosting;
-using EdgePose.Core.Configuration;
 using EdgePose.Lab.Datasets;
 using EdgePose.Core.Objects;
 using EdgePose.Simulation.Scene;
@@ -13,32 +13,40 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EdgePose.Lab.Cli;
 
 /// <summary>
-/// <c>edgepose render</c>: a BOP training or test set from the product's own synthetic renderer and the configured workcell objects.
-/// Values are parsed here rather than by System.CommandLine so that a bad value exits 2 with one line naming the option.
+/// <c>edgepose-lab render</c>: a BOP training or test set from the product's own synthetic renderer and the configured
+/// workcell objects. Options are typed; a bad value is a parse error that names the option (exit 2).
 /// </summary>
 internal sealed class RenderCommand
 {
-    public const int UsageErrorExitCode = 2;
+    public const int UsageErrorExitCode = LabCommandLine.UsageErrorExitCode;
 
     private readonly HostOptionsBinding _binding;
     private readonly Option<string?> _out = new("--out") { Description = "Dataset root (created if missing): camera.json, models/ and one folder per split." };
-    private readonly Option<string?> _split = new("--split") { Description = "Split name; frames go to OUT/SPLIT/000000 (default train)." };
-    private readonly Option<string?> _count = new("--count") { Description = "Number of frames, image ids 0 … count−1 (default 1000)." };
-    private readonly Option<string?> _seed = new("--seed") { Description = "Frame i of seed s is the same image everywhere (default 1); keep test seeds apart from training seeds." };
-    private readonly Option<string?> _trajectory = new("--trajectory") { Description = "random (an independent pose per frame, the default) or scripted (the demo path)." };
+    private readonly Option<string> _split = TypedOptions.Split("train", "Split name; frames go to OUT/SPLIT/000000");
+    private readonly Option<int?> _count = TypedOptions.Number<int>(
+        "--count", "Number of frames, image ids 0 … count−1 (default 1000).", new RangeAttribute(1, BopFormat.MaxImagesPerScene));
+    private readonly Option<int?> _seed = TypedOptions.Number<int>("--seed", "Frame i of seed s is the same image everywhere (default 1); keep test seeds apart from training seeds.");
+    private readonly Option<TrajectoryKind?> _trajectory = TypedOptions.Choice<TrajectoryKind>(
+        "--trajectory", "random (an independent pose per frame, the default) or scripted (the demo path).");
     private readonly Option<bool> _force = new("--force") { Description = "Replace the split's scene instead of refusing a non-empty split folder." };
-    private readonly ValueFlag[] _sceneFlags;
-    private readonly ValueFlag[] _cameraFlags;
-    private readonly ValueFlag _width;
-    private readonly ValueFlag _height;
+    private readonly PropertyFlag[] _sceneFlags;
+    private readonly PropertyFlag _width;
+    private readonly PropertyFlag _height;
+    private readonly PropertyFlag _fx;
+    private readonly PropertyFlag _fy;
+    private readonly PropertyFlag _cx;
+    private readonly PropertyFlag _cy;
 
     public RenderCommand(HostOptionsBinding binding)
     {
         _binding = binding;
         var defaults = new SyntheticSceneOptions();
-        ValueFlag Scene(string name, string property, string description) =>
-            new(new Option<string?>(name) { Description = $"{description} (default {typeof(SyntheticSceneOptions).GetProperty(property)!.GetValue(defaults)})." },
-                typeof(SyntheticSceneOptions).GetProperty(property)!);
+        PropertyFlag Scene(string name, string property, string description)
+        {
+            var info = typeof(SyntheticSceneOptions).GetProperty(property)!;
+            return PropertyFlag.For(name, info, $"{description} (default {info.GetValue(defaults)}).");
+        }
+
         _sceneFlags =
         [
             Scene("--min-distance", nameof(SyntheticSceneOptions.MinDistanceMeters), "Nearest object distance, metres"),
@@ -53,25 +61,21 @@ internal sealed class RenderCommand
             Scene("--clutter", nameof(SyntheticSceneOptions.ClutterShapes), "Background clutter shapes per frame"),
             Scene("--noise", nameof(SyntheticSceneOptions.NoiseSigma), "Gaussian pixel noise sigma, 0-255 scale"),
         ];
-        ValueFlag Camera(string name, string property, string description) =>
-            new(new Option<string?>(name) { Description = $"{description} (default: the workcell camera, EdgePose:Workcell:Camera)." }, typeof(CameraOptions).GetProperty(property)!);
+        PropertyFlag Camera(string name, string property, string description) =>
+            PropertyFlag.For(name, typeof(CameraOptions).GetProperty(property)!, $"{description} (default: the workcell camera, EdgePose:Workcell:Camera).");
         _width = Camera("--width", nameof(CameraOptions.ImageWidth), "Image width; the workcell intrinsics are scaled to it");
         _height = Camera("--height", nameof(CameraOptions.ImageHeight), "Image height; the workcell intrinsics are scaled to it");
-        _cameraFlags =
-        [
-            Camera("--fx", nameof(CameraOptions.Fx), "Focal length x, pixels"),
-            Camera("--fy", nameof(CameraOptions.Fy), "Focal length y, pixels"),
-            Camera("--cx", nameof(CameraOptions.Cx), "Principal point x, pixels"),
-            Camera("--cy", nameof(CameraOptions.Cy), "Principal point y, pixels"),
-        ];
+        _fx = Camera("--fx", nameof(CameraOptions.Fx), "Focal length x, pixels");
+        _fy = Camera("--fy", nameof(CameraOptions.Fy), "Focal length y, pixels");
+        _cx = Camera("--cx", nameof(CameraOptions.Cx), "Principal point x, pixels");
+        _cy = Camera("--cy", nameof(CameraOptions.Cy), "Principal point y, pixels");
     }
 
     public Command Create()
     {
         var command = new Command("render", "Render a synthetic dataset in BOP format (plus scene_edgepose.json) with the workcell's objects and camera.");
         foreach (var option in new Option[] { _out, _split, _count, _seed, _trajectory, _force }
-            .Concat(_sceneFlags.Select(f => f.Option))
-            .Concat(new[] { _width, _height }.Concat(_cameraFlags).Select(f => f.Option)))
+            .Concat(_sceneFlags.Concat([_width, _height, _fx, _fy, _cx, _cy]).Select(f => f.Option)))
         {
             command.Options.Add(option);
         }
@@ -84,11 +88,13 @@ internal sealed class RenderCommand
 
     private int Run(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        if (!TryReadRequest(result, out var request, out var problem))
+        var root = result.GetValue(_out);
+        if (string.IsNullOrWhiteSpace(root))
         {
-            return UsageError(error, problem);
+            return UsageError(error, "--out: required, the dataset root folder.");
         }
 
+        var request = new RenderRequest(root, result.GetValue(_split)!, result.GetValue(_count) ?? 1000, result.GetValue(_force), SceneFor(result));
         var workcell = LoadWorkcell(result);
         var camera = CameraFor(result, workcell.Camera);
         using var renderer = new SyntheticSceneRenderer(request.Scene, camera, workcell.Objects);
@@ -121,78 +127,36 @@ internal sealed class RenderCommand
         return 0;
     }
 
-    private bool TryReadRequest(ParseResult result, out RenderRequest request, out string error)
+    /// <summary>Random poses unless --trajectory says otherwise; the scene flags replace single defaults.</summary>
+    private SyntheticSceneOptions SceneFor(ParseResult result)
     {
-        request = null!;
-        var root = result.GetValue(_out);
-        if (string.IsNullOrWhiteSpace(root))
+        var scene = new SyntheticSceneOptions { Trajectory = result.GetValue(_trajectory) ?? TrajectoryKind.Random };
+        if (result.GetValue(_seed) is { } seed)
         {
-            error = "--out: required, the dataset root folder.";
-            return false;
-        }
-
-        if (!OptionValues.TryReadSplit(result, _split, "train", out var split, out error))
-        {
-            return false;
-        }
-
-        var scene = new SyntheticSceneOptions { Trajectory = TrajectoryKind.Random };
-        if (!OptionValues.TryParse(result, _count, typeof(int), new RangeAttribute(1, BopFormat.MaxImagesPerScene), out var count, out error)
-            || !OptionValues.TryParse(result, _seed, typeof(int), null, out var seed, out error))
-        {
-            return false;
-        }
-
-        scene.Seed = (int?)seed ?? scene.Seed;
-        if (result.GetValue(_trajectory) is { } trajectory)
-        {
-            if (!Enum.TryParse<TrajectoryKind>(trajectory, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(trajectory, out _))
-            {
-                error = SettingFailure.Format("--trajectory", trajectory, "must be random or scripted.");
-                return false;
-            }
-
-            scene.Trajectory = kind;
+            scene.Seed = seed;
         }
 
         foreach (var flag in _sceneFlags)
         {
-            if (!flag.TryRead(result, out var value, out error))
-            {
-                return false;
-            }
-
-            if (value is not null)
+            if (flag.Read(result) is { } value)
             {
                 flag.Property.SetValue(scene, value);
             }
         }
 
-        foreach (var flag in _cameraFlags.Append(_width).Append(_height))
-        {
-            if (!flag.TryRead(result, out _, out error))
-            {
-                return false;
-            }
-        }
-
-        request = new RenderRequest(root, split, (int?)count ?? 1000, result.GetValue(_force), scene);
-        return true;
+        return scene;
     }
 
     /// <summary>The workcell camera, scaled to --width/--height, with --fx … --cy replacing single values. BOP has no distortion model, so none is rendered.</summary>
     private CameraIntrinsics CameraFor(ParseResult result, CameraIntrinsics configured)
     {
-        double? Value(ValueFlag flag) => flag.TryRead(result, out var value, out _) ? (double?)value : null;
-        var width = (int?)(_width.TryRead(result, out var w, out _) ? w : null) ?? configured.Width;
-        var height = (int?)(_height.TryRead(result, out var h, out _) ? h : null) ?? configured.Height;
-        var scaled = configured.ScaledTo(width, height);
+        var scaled = configured.ScaledTo((int?)_width.Read(result) ?? configured.Width, (int?)_height.Read(result) ?? configured.Height);
         return scaled with
         {
-            Fx = Value(_cameraFlags[0]) ?? scaled.Fx,
-            Fy = Value(_cameraFlags[1]) ?? scaled.Fy,
-            Cx = Value(_cameraFlags[2]) ?? scaled.Cx,
-            Cy = Value(_cameraFlags[3]) ?? scaled.Cy,
+            Fx = (double?)_fx.Read(result) ?? scaled.Fx,
+            Fy = (double?)_fy.Read(result) ?? scaled.Fy,
+            Cx = (double?)_cx.Read(result) ?? scaled.Cx,
+            Cy = (double?)_cy.Read(result) ?? scaled.Cy,
             Distortion = [],
         };
     }
@@ -208,15 +172,22 @@ internal sealed class RenderCommand
 
     private static int UsageError(TextWriter error, string message)
     {
-        error.WriteLine($"edgepose render: {message}");
+        error.WriteLine($"edgepose-lab render: {message}");
         return UsageErrorExitCode;
     }
 
     /// <summary>A numeric flag for one options property: its type and its [Range] are the property's, so the rules stay in one place.</summary>
-    private sealed record ValueFlag(Option<string?> Option, PropertyInfo Property)
+    private sealed record PropertyFlag(Option Option, PropertyInfo Property, Func<ParseResult, object?> Read)
     {
-        public bool TryRead(ParseResult result, out object? value, out string error) =>
-            OptionValues.TryParse(result, Option, Property.PropertyType, Property.GetCustomAttribute<RangeAttribute>(), out value, out error);
+        public static PropertyFlag For(string name, PropertyInfo property, string description) =>
+            property.PropertyType == typeof(int) ? Typed<int>(name, property, description) : Typed<double>(name, property, description);
+
+        private static PropertyFlag Typed<T>(string name, PropertyInfo property, string description)
+            where T : struct, INumber<T>
+        {
+            var option = TypedOptions.Number<T>(name, description, property.GetCustomAttribute<RangeAttribute>());
+            return new PropertyFlag(option, property, result => result.GetValue(option));
+        }
     }
 
     private sealed record RenderRequest(string Root, string Split, int Count, bool Force, SyntheticSceneOptions Scene);

@@ -6,7 +6,7 @@ using EdgePose.Core.Objects;
 
 namespace EdgePose.Daemon.Tests.Render;
 
-/// <summary><c>edgepose render</c> through the real command line, on a small dataset rendered once per test class.</summary>
+/// <summary><c>edgepose-lab render</c> through the real command line, on a small dataset rendered once per test class.</summary>
 public sealed class RenderCommandTests : IClassFixture<RenderCommandTests.SmallDataset>
 {
     private const int Frames = 12;
@@ -147,7 +147,7 @@ public sealed class RenderCommandTests : IClassFixture<RenderCommandTests.SmallD
         }
 
         string[] args = ["render", .. flags.SelectMany(f => f.Value is null ? [f.Key] : new[] { f.Key, f.Value })];
-        return LabCommandLine.Build().Parse(args).InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = error });
+        return LabCommandLine.InvokeAsync(args, new InvocationConfiguration { Output = new StringWriter(), Error = error });
     }
 
     private static void AssertRotation(IReadOnlyList<double> r)
