@@ -18,7 +18,7 @@ public static class OptionsBuilderExtensions
         Func<TOptions, IEnumerable<string>>? extraRules = null)
         where TOptions : class
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(new SectionValidator<TOptions>(sectionPath, extraRules)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(new SectionValidator<TOptions>(sectionPath, extraRules, configuration)));
         return services.AddOptions<TOptions>().Bind(configuration.GetSection(sectionPath)).ValidateOnStart();
     }
 }

@@ -1,7 +1,9 @@
 using System.Collections;
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace EdgePose.Core.Configuration;
@@ -9,15 +11,17 @@ namespace EdgePose.Core.Configuration;
 /// <summary>
 /// DataAnnotations validation that reports each failure as one line naming the full setting path, its value and the rule,
 /// e.g. "EdgePose:Pipeline:LatencyBudget = '00:00:20': must be between 00:00:00.001 and 00:00:10." — what a field engineer
-/// reading journald needs. Walks nested option objects and lists.
+/// reading journald needs. Walks nested option objects and lists. With the configuration it also reports the list
+/// items of choice settings that the binder could not convert: it drops those silently instead of failing.
 /// </summary>
-public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions, IEnumerable<string>>? extraRules = null) : IValidateOptions<TOptions>
+public sealed class SectionValidator<TOptions>(
+    string sectionPath, Func<TOptions, IEnumerable<string>>? extraRules = null, IConfiguration? configuration = null) : IValidateOptions<TOptions>
     where TOptions : class
 {
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
         var failures = new List<string>();
-        Collect(options, sectionPath, failures);
+        Collect(options, sectionPath, configuration, failures);
         if (extraRules is not null)
         {
             failures.AddRange(extraRules(options));
@@ -26,7 +30,7 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void Collect(object instance, string path, List<string> failures)
+    private static void Collect(object instance, string path, IConfiguration? configuration, List<string> failures)
     {
         foreach (var property in instance.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
@@ -48,6 +52,11 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
                 }
             }
 
+            if (configuration is not null && ChoiceListElement(property.PropertyType) is { } choice)
+            {
+                failures.AddRange(DroppedChoices(configuration.GetSection(propertyPath), choice));
+            }
+
             switch (value)
             {
                 case null or string or TimeSpan or Enum:
@@ -58,7 +67,7 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
                     {
                         if (item is not null && IsOptionsObject(item.GetType()))
                         {
-                            Collect(item, $"{propertyPath}:{index}", failures);
+                            Collect(item, $"{propertyPath}:{index}", configuration, failures);
                         }
 
                         index++;
@@ -68,10 +77,38 @@ public sealed class SectionValidator<TOptions>(string sectionPath, Func<TOptions
                 default:
                     if (IsOptionsObject(value.GetType()))
                     {
-                        Collect(value, propertyPath, failures);
+                        Collect(value, propertyPath, configuration, failures);
                     }
 
                     break;
+            }
+        }
+    }
+
+    private static Type? ChoiceListElement(Type type)
+    {
+        var element = type.IsArray ? type.GetElementType() : type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type) ? type.GetGenericArguments()[0] : null;
+        return element is { IsEnum: true } ? element : null;
+    }
+
+    private static IEnumerable<string> DroppedChoices(IConfigurationSection list, Type choice)
+    {
+        var converter = TypeDescriptor.GetConverter(choice);
+        foreach (var item in list.GetChildren())
+        {
+            string? failure = null;
+            try
+            {
+                converter.ConvertFromInvariantString(item.Value ?? "");
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException)
+            {
+                failure = ex is InvalidChoiceException ? ex.Message : $"must be one of {string.Join(", ", Enum.GetNames(choice))}.";
+            }
+
+            if (failure is not null)
+            {
+                yield return SettingFailure.Format(item.Path, item.Value, failure);
             }
         }
     }

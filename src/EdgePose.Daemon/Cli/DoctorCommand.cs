@@ -57,9 +57,9 @@ internal static class DoctorCommand
 
         Report(CheckCamera(app.Services.GetRequiredService<IFrameSourceFactory>(), cancellationToken, out var camera) ? "OK" : "FAIL", "camera", camera);
 
-        var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Address;
+        var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Listen;
         Report(PortFree(grpc, out var grpcDetail) ? "OK" : "FAIL", "grpc port", grpcDetail);
-        if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Address is { Length: > 0 } metrics)
+        if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Listen is { } metrics)
         {
             Report(PortFree(metrics, out var metricsDetail) ? "OK" : "FAIL", "metrics port", metricsDetail);
         }
@@ -88,14 +88,8 @@ internal static class DoctorCommand
         }
     }
 
-    private static bool PortFree(string address, out string detail)
+    private static bool PortFree(ListenAddress listen, out string detail)
     {
-        if (!ListenAddress.TryParse(address, out var listen))
-        {
-            detail = $"{address}: not host:port";
-            return false;
-        }
-
         try
         {
             using var listener = new TcpListener(new IPEndPoint(listen.Host, listen.Port));

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EdgePose.Core.Configuration;
 using EdgePose.Daemon.Hosting;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
@@ -127,7 +128,7 @@ internal sealed class PoseGrpcService(
             Version = daemon.Version,
             PipelineState = snapshot.State.ToString().ToUpperInvariant(),
             PipelineReason = snapshot.Reason ?? "",
-            FallbackPolicy = pipelineOptions.Value.FallbackPolicy,
+            FallbackPolicy = Choice.NameOf(pipelineOptions.Value.FallbackPolicy),
             Uptime = Duration.FromTimeSpan(timeProvider.GetUtcNow() - daemon.StartedAt),
             FramesProcessed = snapshot.FramesProcessed,
             Capture = new V1.CaptureStatus

@@ -290,24 +290,25 @@ internal sealed class EvalCommand
         return host.Current is not null ? null : $"no model serves (EdgePose:Inference:ModelPath = '{path}', {host.State}: {host.LastError ?? "no model file configured"}).";
     }
 
-    private static InProcessEstimator InProcess(string name, string policy, IServiceProvider services, Workcell workcell)
+    private static InProcessEstimator InProcess(string name, FallbackPolicy policy, IServiceProvider services, Workcell workcell)
     {
         var model = NeedsModel(policy) ? services.GetRequiredService<IModelHost>().Current?.Info.Path ?? "none" : null;
+        var policyName = Choice.NameOf(policy);
         return new InProcessEstimator(
             name,
-            model is null ? policy : $"{policy}, model {model}",
+            model is null ? policyName : $"{policyName}, model {model}",
             InProcessEstimator.CreateEstimator(services, policy),
             workcell);
     }
 
-    private static string PolicyOf(string estimator, string configured) => estimator switch
+    private static FallbackPolicy PolicyOf(string estimator, FallbackPolicy configured) => estimator switch
     {
-        ModelEstimator => "model-only",
-        BaselineEstimator => "baseline-only",
+        ModelEstimator => FallbackPolicy.ModelOnly,
+        BaselineEstimator => FallbackPolicy.BaselineOnly,
         _ => configured,
     };
 
-    private static bool NeedsModel(string policy) => FallbackPolicies.ByName[policy] != FallbackPolicy.BaselineOnly;
+    private static bool NeedsModel(FallbackPolicy policy) => policy != FallbackPolicy.BaselineOnly;
 
     private bool TryReadRequest(ParseResult result, out EvalRequest request, out string error)
     {

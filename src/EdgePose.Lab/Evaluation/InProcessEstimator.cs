@@ -17,19 +17,12 @@ public sealed class InProcessEstimator(string name, string description, IPoseEst
     /// <summary>
     /// A <see cref="PoseEstimator"/> over <paramref name="services"/>' workcell, baseline and model host, but with
     /// <paramref name="policy"/> instead of the configured one: several policies share one loaded model. The other
-    /// pipeline settings (model latency budget) stay as configured.
+    /// pipeline settings (model latency budget and any added later) stay as configured.
     /// </summary>
-    public static IPoseEstimator CreateEstimator(IServiceProvider services, string policy)
+    public static IPoseEstimator CreateEstimator(IServiceProvider services, FallbackPolicy policy)
     {
         var configured = services.GetRequiredService<IOptions<PipelineOptions>>().Value;
-        var options = new PipelineOptions
-        {
-            FallbackPolicy = policy,
-            ModelLatencyBudget = configured.ModelLatencyBudget,
-            LatencyBudget = configured.LatencyBudget,
-            IdleHeartbeatInterval = configured.IdleHeartbeatInterval,
-        };
-        return ActivatorUtilities.CreateInstance<PoseEstimator>(services, Options.Create(options));
+        return ActivatorUtilities.CreateInstance<PoseEstimator>(services, Options.Create(configured with { FallbackPolicy = policy }));
     }
 
     public Task<FrameAnswer> EstimateAsync(EvaluationFrame frame, CancellationToken cancellationToken)

@@ -1,7 +1,10 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using EdgePose.Core.Configuration;
 
 namespace EdgePose.Runtime.Capture;
 
+[TypeConverter(typeof(ChoiceConverter<CaptureSourceKind>))]
 public enum CaptureSourceKind
 {
     /// <summary>Rendered frames (EdgePose.Simulation plugs it in, with its settings in EdgePose:Capture:Synthetic); needs no hardware.</summary>

@@ -1,17 +1,26 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using EdgePose.Core.Configuration;
 
 namespace EdgePose.Runtime.Inference;
+
+/// <summary>An ONNX Runtime execution provider, configured (and reported, e.g. in the execution_provider label) by the names below.</summary>
+[TypeConverter(typeof(ChoiceConverter<ExecutionProvider>))]
+public enum ExecutionProvider
+{
+    [JsonStringEnumMemberName("TensorRT")]
+    TensorRt,
+    [JsonStringEnumMemberName("CUDA")]
+    Cuda,
+    [JsonStringEnumMemberName("CPU")]
+    Cpu,
+}
 
 /// <summary>Configuration section "EdgePose:Inference": which ONNX model to serve and how to run it.</summary>
 public sealed class InferenceOptions
 {
     public const string SectionName = "EdgePose:Inference";
-
-    public const string TensorRt = "TensorRT";
-    public const string Cuda = "CUDA";
-    public const string Cpu = "CPU";
-
-    public static IReadOnlyList<string> AllowedExecutionProviders { get; } = [TensorRt, Cuda, Cpu];
 
     /// <summary>
     /// The ONNX model file. A relative path is looked up in the current directory first, then next to the executable
@@ -20,10 +29,10 @@ public sealed class InferenceOptions
     public string? ModelPath { get; set; } = "models/edgepose-box.onnx";
 
     /// <summary>
-    /// Preferred execution providers, best first (names in <see cref="AllowedExecutionProviders"/>, case-insensitive).
-    /// Null or empty: TensorRT, CUDA, CPU. Providers this ONNX Runtime build lacks are skipped.
+    /// Preferred execution providers, best first (case-insensitive names). Null or empty: TensorRT, CUDA, CPU.
+    /// Providers this ONNX Runtime build lacks are skipped.
     /// </summary>
-    public List<string>? ExecutionProviders { get; set; }
+    public List<ExecutionProvider>? ExecutionProviders { get; set; }
 
     [Range(0, 63)] public int CudaDeviceId { get; set; }
 
@@ -56,11 +65,8 @@ public sealed class InferenceOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 
-    internal IReadOnlyList<string> EffectiveExecutionProviders =>
-        ExecutionProviders is { Count: > 0 } configured ? configured : AllowedExecutionProviders;
-
-    internal bool HasValidExecutionProviders =>
-        ExecutionProviders is null || ExecutionProviders.All(p => AllowedExecutionProviders.Contains(p, StringComparer.OrdinalIgnoreCase));
+    internal IReadOnlyList<ExecutionProvider> EffectiveExecutionProviders =>
+        ExecutionProviders is { Count: > 0 } configured ? configured : Enum.GetValues<ExecutionProvider>();
 
     /// <summary>The model file to load, or null when none is configured.</summary>
     internal string? ResolveModelPath()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using EdgePose.Core.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
@@ -12,13 +13,6 @@ namespace EdgePose.Runtime.Inference;
 /// </summary>
 internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILogger<OrtSessionFactory> logger)
 {
-    private static readonly Dictionary<string, string> OrtProviderNames = new(StringComparer.OrdinalIgnoreCase)
-    {
-        [InferenceOptions.TensorRt] = "TensorrtExecutionProvider",
-        [InferenceOptions.Cuda] = "CUDAExecutionProvider",
-        [InferenceOptions.Cpu] = "CPUExecutionProvider",
-    };
-
     private readonly InferenceOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, bool> _reported = new(StringComparer.OrdinalIgnoreCase);
 
@@ -61,14 +55,14 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
         string? chosen = null;
         foreach (var configured in _options.EffectiveExecutionProviders)
         {
-            var provider = InferenceOptions.AllowedExecutionProviders.First(p => p.Equals(configured, StringComparison.OrdinalIgnoreCase));
-            if (provider == InferenceOptions.Cpu)
+            var provider = Choice.NameOf(configured);
+            if (configured == ExecutionProvider.Cpu)
             {
                 // ONNX Runtime always ends with CPU; providers listed after it would never be preferred.
                 break;
             }
 
-            if (!available.Contains(OrtProviderNames[provider]))
+            if (!available.Contains(OrtProviderName(configured)))
             {
                 if (_reported.TryAdd(provider, true))
                 {
@@ -80,7 +74,7 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
 
             try
             {
-                if (provider == InferenceOptions.TensorRt)
+                if (configured == ExecutionProvider.TensorRt)
                 {
                     AppendTensorRt(sessionOptions, modelSha256, keepAlive);
                 }
@@ -101,8 +95,15 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
             }
         }
 
-        return chosen ?? InferenceOptions.Cpu;
+        return chosen ?? Choice.NameOf(ExecutionProvider.Cpu);
     }
+
+    private static string OrtProviderName(ExecutionProvider provider) => provider switch
+    {
+        ExecutionProvider.TensorRt => "TensorrtExecutionProvider",
+        ExecutionProvider.Cuda => "CUDAExecutionProvider",
+        _ => "CPUExecutionProvider",
+    };
 
     /// <summary>
     /// The engine folder for one model and the timing cache folder shared by all. An engine is only valid for the exact network

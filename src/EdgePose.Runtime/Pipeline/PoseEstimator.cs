@@ -60,7 +60,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         _logger = logger;
         _modelBudget = options.Value.ModelLatencyBudget;
         _confidenceThreshold = inferenceOptions.Value.ConfidenceThreshold;
-        Policy = options.Value.ParsedPolicy;
+        Policy = options.Value.FallbackPolicy;
     }
 
     public FallbackPolicy Policy { get; }

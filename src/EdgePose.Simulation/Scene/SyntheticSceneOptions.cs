@@ -1,7 +1,10 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using EdgePose.Core.Configuration;
 
 namespace EdgePose.Simulation.Scene;
 
+[TypeConverter(typeof(ChoiceConverter<TrajectoryKind>))]
 public enum TrajectoryKind
 {
     /// <summary>A smooth, repeating path through the distance range and around the object, for a live demo feed.</summary>

@@ -56,7 +56,7 @@ internal static class InferenceTestKit
     public static InferenceOptions Options(string? modelPath = null, int warmupRuns = 1) => new()
     {
         ModelPath = modelPath,
-        ExecutionProviders = [InferenceOptions.Cpu],
+        ExecutionProviders = [ExecutionProvider.Cpu],
         IntraOpThreads = 1,
         WarmupRuns = warmupRuns,
         WatchModelFile = false,
