@@ -27,33 +27,38 @@ public sealed record ModelInfo(
     string ExecutionProvider,
     DateTimeOffset LoadedAt);
 
-/// <summary>Metadata keys of the model contract. The training recipe writes them; the runtime checks them at load.</summary>
+/// <summary>
+/// Metadata keys of the model contract, from models/contract.json (<see cref="ModelContractFile"/>). The training recipe
+/// writes them; the runtime checks them at load.
+/// </summary>
 public static class ModelContractKeys
 {
-    public const string ContractVersion = "edgepose.contract_version";
-    public const string ModelVersion = "edgepose.model_version";
-    public const string ObjectId = "edgepose.object_id";
-    public const string InputName = "edgepose.input_name";
-    public const string InputWidth = "edgepose.input_width";
-    public const string InputHeight = "edgepose.input_height";
+    public static string ContractVersion { get; } = Key("contract_version");
+    public static string ModelVersion { get; } = Key("model_version");
+    public static string ObjectId { get; } = Key("object_id");
+    public static string InputName { get; } = Key("input_name");
+    public static string InputWidth { get; } = Key("input_width");
+    public static string InputHeight { get; } = Key("input_height");
     /// <summary>"NCHW".</summary>
-    public const string InputLayout = "edgepose.input_layout";
+    public static string InputLayout { get; } = Key("input_layout");
     /// <summary>"RGB" or "BGR".</summary>
-    public const string InputColor = "edgepose.input_color";
+    public static string InputColor { get; } = Key("input_color");
     /// <summary>Comma-separated per-channel mean and std applied to pixels scaled to [0, 1].</summary>
-    public const string InputMean = "edgepose.input_mean";
-    public const string InputStd = "edgepose.input_std";
+    public static string InputMean { get; } = Key("input_mean");
+    public static string InputStd { get; } = Key("input_std");
     /// <summary>"letterbox": aspect kept, image centred, padding zero after normalisation.</summary>
-    public const string InputResize = "edgepose.input_resize";
+    public static string InputResize { get; } = Key("input_resize");
     /// <summary>Comma-separated names; must equal <see cref="ExpectedKeypointOrder"/>.</summary>
-    public const string KeypointOrder = "edgepose.keypoint_order";
+    public static string KeypointOrder { get; } = Key("keypoint_order");
     /// <summary>Output [1, K, 2]: keypoint (u, v) in the model input, normalised to [0, 1].</summary>
-    public const string KeypointsOutput = "edgepose.output_keypoints";
+    public static string KeypointsOutput { get; } = Key("output_keypoints");
     /// <summary>Output [1, K]: per-keypoint confidence in [0, 1].</summary>
-    public const string ScoresOutput = "edgepose.output_scores";
+    public static string ScoresOutput { get; } = Key("output_scores");
 
-    public const string SupportedContractVersion = "1";
+    public static string SupportedContractVersion => ModelContractFile.Embedded.ContractVersion;
 
     /// <summary>Names of <see cref="Objects.TargetObject.Keypoints"/> in order.</summary>
-    public const string ExpectedKeypointOrder = "x-y-z-,x+y-z-,x+y+z-,x-y+z-,x-y-z+,x+y-z+,x+y+z+,x-y+z+,centre";
+    public static string ExpectedKeypointOrder { get; } = string.Join(',', ModelContractFile.Embedded.KeypointOrder);
+
+    private static string Key(string name) => ModelContractFile.Embedded.MetadataKeys[name];
 }
