@@ -94,7 +94,7 @@ public sealed class OnnxPoseModelTests : IDisposable
 
         var result = Estimate(new TestModelBuilder { Keypoints = [.. keypoints] }, InferenceTestKit.Options());
 
-        var estimate = Assert.IsType<Poses.PoseEstimate>(result.Estimate);
+        var estimate = Assert.IsType<Core.Poses.PoseEstimate>(result.Estimate);
         Assert.True(estimate.ReprojectionErrorPx < 0.05, $"reprojection error {estimate.ReprojectionErrorPx} px");
         Assert.True(estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose) < 1e-3, $"position error {estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose)} m");
         Assert.True(result.Confidence >= InferenceTestKit.Options().ConfidenceThreshold, $"confidence {result.Confidence}");
