@@ -22,6 +22,13 @@ public sealed class InferenceOptions
 {
     public const string SectionName = "EdgePose:Inference";
 
+    /// <summary>The providers' names, as configured and as logged, reported by doctor and in the execution_provider label.</summary>
+    public static string TensorRt { get; } = Choice.NameOf(ExecutionProvider.TensorRt);
+    public static string Cuda { get; } = Choice.NameOf(ExecutionProvider.Cuda);
+    public static string Cpu { get; } = Choice.NameOf(ExecutionProvider.Cpu);
+
+    public static IReadOnlyList<string> AllowedExecutionProviders { get; } = Choice.Names<ExecutionProvider>();
+
     /// <summary>
     /// The ONNX model file. A relative path is looked up in the current directory first, then next to the executable
     /// (where the bundled model is deployed). Null or empty: no model, the baseline answers alone.
@@ -77,6 +84,12 @@ public sealed class InferenceOptions
 
     internal IReadOnlyList<ExecutionProvider> EffectiveExecutionProviders =>
         ExecutionProviders is { Count: > 0 } configured ? configured : Enum.GetValues<ExecutionProvider>();
+
+    /// <summary>The name of a provider given in any case ("cuda" → "CUDA").</summary>
+    internal static string CanonicalExecutionProvider(string name) =>
+        Choice.TryParse<ExecutionProvider>(name, out var provider)
+            ? Choice.NameOf(provider)
+            : throw new ArgumentOutOfRangeException(nameof(name), name, $"not one of {string.Join(", ", AllowedExecutionProviders)}");
 
     /// <summary>The model file to load, or null when none is configured.</summary>
     internal string? ResolveModelPath()
