@@ -40,6 +40,8 @@ case "${1:-}" in
     dotnet build EdgePose.sln -c Release
     # The Jetson build (Dockerfile.jetson's first stage): the GPU flavour's managed API (1.31.0) without any ONNX Runtime
     # or OpenCvSharp natives; the board gets those from the image or JetPack. Shares the GPU flavour's obj/bin below.
+    # A fresh folder: publish does not delete what an earlier (CPU flavour) publish left there.
+    rm -rf artifacts/publish/linux-arm64
     dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -p:EdgePoseGpu=true \
       --artifacts-path artifacts/gpu -o artifacts/publish/linux-arm64 -v quiet -nologo
     # The board gets the daemon alone: no lab, no plotting stack (ScottPlot, SkiaSharp).
