@@ -18,7 +18,7 @@ internal static class DaemonHost
         Action<IServiceCollection>? replaceServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        DaemonConfiguration.Apply(builder.Configuration, configFile, flags);
+        DaemonConfiguration.Apply(builder.Configuration, configFile, flags, builder.Environment.IsDevelopment());
 
         // Kestrel takes its listeners from the validated options when the server starts.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GrpcOptions>, IOptions<MetricsEndpointOptions>>((kestrel, grpc, metrics) =>
@@ -27,15 +27,21 @@ internal static class DaemonHost
             kestrel.Listen(grpcAddress.Host, grpcAddress.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.Tag(Listener.Grpc);
                 GrpcTls.Configure(listen, grpc.Value);
             });
             if (metrics.Value.Listen is { } metricsAddress)
             {
-                kestrel.Listen(metricsAddress.Host, metricsAddress.Port, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(metricsAddress.Host, metricsAddress.Port, listen => listen.Tag(Listener.Metrics).Protocols = HttpProtocols.Http1);
             }
         });
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+            // Any failed background service stops the daemon, and DaemonExit turns that into a non-zero exit code.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
         builder.Services.AddSystemd();
         builder.Logging.AddDaemonConsole();
         builder.Services
@@ -48,13 +54,16 @@ internal static class DaemonHost
         replaceServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseListenerSeparation();
+        app.MapPoseGrpc();
         try
         {
-            // Resolving the listener options validates them: a bad address stops here, one line naming the setting.
-            app.MapPoseGrpc(app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Listen.Port);
-            if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Listen is { } metricsListen)
+            // Resolving the listener options validates them now (config show and doctor never start the server): a bad
+            // address stops here, one line naming the setting.
+            _ = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value;
+            if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Listen is not null)
             {
-                app.MapMetrics("/metrics", registry).RequireHost($"*:{metricsListen.Port}");
+                app.MapMetrics("/metrics", registry).OnlyOn(Listener.Metrics);
             }
         }
         catch
