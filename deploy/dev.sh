@@ -42,12 +42,16 @@ case "${1:-}" in
     dotnet build EdgePose.sln -c Release
     # The Jetson build (Dockerfile.jetson's first stage): the GPU flavour's managed API (1.31.0) without any ONNX Runtime
     # or OpenCvSharp natives; the board gets those from the image or JetPack. Shares the GPU flavour's obj/bin below.
+    # A fresh folder: publish does not delete what an earlier (CPU flavour) publish left there.
+    rm -rf artifacts/publish/linux-arm64
     dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -p:EdgePoseGpu=true \
       --artifacts-path artifacts/gpu -o artifacts/publish/linux-arm64 -v quiet -nologo
+    # The board gets the daemon alone: no lab, no plotting stack (ScottPlot, SkiaSharp).
     if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ] \
       || compgen -G 'artifacts/publish/linux-arm64/libonnxruntime*' >/dev/null \
-      || ! grep -q '"Microsoft.ML.OnnxRuntime.Managed/1.31.0"' artifacts/publish/linux-arm64/edgepose.deps.json; then
-      echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
+      || ! grep -q '"Microsoft.ML.OnnxRuntime.Managed/1.31.0"' artifacts/publish/linux-arm64/edgepose.deps.json \
+      || [ -n "$(find artifacts/publish/linux-arm64 -maxdepth 1 \( -iname '*scottplot*' -o -iname '*skiasharp*' -o -iname 'edgepose-lab*' \))" ]; then
+      echo "dev.sh: the linux-arm64 publish is not the expected self-contained daemon build" >&2
       exit 1
     fi
     # The GPU flavour (CUDA/TensorRT natives of Microsoft.ML.OnnxRuntime.Gpu.Linux), in its own obj/bin so it leaves the CPU
@@ -64,7 +68,7 @@ case "${1:-}" in
     # parity test on the fresh model) when Debian's PyTorch is installed; models/training/train.sh installs it.
     if /usr/bin/python3 -c 'import torch, onnx, cv2, numpy' 2>/dev/null; then
       smoke=$(mktemp -d)
-      EDGEPOSE="dotnet src/EdgePose.Daemon/bin/Release/net10.0/edgepose.dll" EDGEPOSE_DATA="$smoke/data" \
+      EDGEPOSE_LAB="dotnet src/EdgePose.Lab/bin/Release/net10.0/edgepose-lab.dll" EDGEPOSE_DATA="$smoke/data" \
         EDGEPOSE_MODEL_OUT="$smoke/model.onnx" EDGEPOSE_PARITY_OUT="$smoke/parity" models/training/train.sh --smoke
       export EDGEPOSE_SMOKE_MODEL="$smoke/model.onnx" EDGEPOSE_SMOKE_PARITY="$smoke/parity"
     else

@@ -10,17 +10,24 @@ Both decode their heatmaps in-graph by soft-argmax (DSNT), so the ONNX file outp
 expects: keypoints [1, 9, 2] as (u, v) normalised to [0, 1] of the model input, scores [1, 9] in [0, 1].
 """
 import argparse
+import json
+import os
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-KEYPOINT_ORDER = "x-y-z-,x+y-z-,x+y+z-,x-y+z-,x-y-z+,x+y-z+,x+y+z+,x-y+z+,centre"
-KEYPOINTS = 9
+# The model contract, shared with the runtime (embedded in EdgePose.Core): metadata keys, keypoint order, input size,
+# layout, colour, normalisation and tensor names all come from this one file.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "contract.json"), encoding="utf-8") as contract_file:
+    CONTRACT = json.load(contract_file)
+KEYS = CONTRACT["metadata_keys"]
+KEYPOINT_ORDER = ",".join(CONTRACT["keypoint_order"])
+KEYPOINTS = len(CONTRACT["keypoint_order"])
 CORNERS = 8
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
-INPUT_WIDTH, INPUT_HEIGHT = 640, 480
+MEAN = tuple(CONTRACT["input"]["mean"])
+STD = tuple(CONTRACT["input"]["std"])
+INPUT_WIDTH, INPUT_HEIGHT = CONTRACT["input"]["width"], CONTRACT["input"]["height"]
 LOCATOR_POOL = 4
 CROP = 128
 # Crop side = CROP_MARGIN x the larger side of the corners' bounding box: room for the locator's error.
@@ -159,31 +166,38 @@ class ContractHead(nn.Module):
         return keypoints, torch.sigmoid(peak)
 
 
+def contract_metadata(object_id, version):
+    """The ONNX metadata properties the runtime checks at load, in the order they are written."""
+    inputs, outputs = CONTRACT["input"], CONTRACT["outputs"]
+    return {
+        KEYS["contract_version"]: CONTRACT["contract_version"],
+        KEYS["model_version"]: version,
+        KEYS["object_id"]: object_id,
+        KEYS["input_name"]: inputs["name"],
+        KEYS["input_width"]: str(INPUT_WIDTH),
+        KEYS["input_height"]: str(INPUT_HEIGHT),
+        KEYS["input_layout"]: inputs["layout"],
+        KEYS["input_color"]: inputs["color"],
+        KEYS["input_mean"]: ",".join(str(v) for v in MEAN),
+        KEYS["input_std"]: ",".join(str(v) for v in STD),
+        KEYS["input_resize"]: inputs["resize"],
+        KEYS["keypoint_order"]: KEYPOINT_ORDER,
+        KEYS["output_keypoints"]: outputs["keypoints"],
+        KEYS["output_scores"]: outputs["scores"],
+    }
+
+
 def export(net, path, object_id="box", version="untrained", refine_passes=1):
     import onnx
 
     head = ContractHead(net, refine_passes).eval()
     dummy = torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH)
     # Opset 16 for GridSample (the crop).
-    torch.onnx.export(head, dummy, path, input_names=["image"], output_names=["keypoints", "scores"], opset_version=16)
+    inputs, outputs = CONTRACT["input"], CONTRACT["outputs"]
+    torch.onnx.export(head, dummy, path, input_names=[inputs["name"]], output_names=[outputs["keypoints"], outputs["scores"]],
+                      opset_version=16)
     model = onnx.load(path)
-    meta = {
-        "edgepose.contract_version": "1",
-        "edgepose.model_version": version,
-        "edgepose.object_id": object_id,
-        "edgepose.input_name": "image",
-        "edgepose.input_width": str(INPUT_WIDTH),
-        "edgepose.input_height": str(INPUT_HEIGHT),
-        "edgepose.input_layout": "NCHW",
-        "edgepose.input_color": "RGB",
-        "edgepose.input_mean": ",".join(str(v) for v in MEAN),
-        "edgepose.input_std": ",".join(str(v) for v in STD),
-        "edgepose.input_resize": "letterbox",
-        "edgepose.keypoint_order": KEYPOINT_ORDER,
-        "edgepose.output_keypoints": "keypoints",
-        "edgepose.output_scores": "scores",
-    }
-    for key, value in meta.items():
+    for key, value in contract_metadata(object_id, version).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(model)

@@ -22,7 +22,7 @@ internal static class PipelineBenchmark
             ["EdgePose:Inference:ModelPath"] = modelPath,
             ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",
         });
-        builder.Services.AddEdgePoseRuntime(builder.Configuration);
+        builder.Services.AddEdgePoseRuntime(builder.Configuration).AddSyntheticCamera(builder.Configuration);
         using var host = builder.Build();
         await host.StartAsync();
         var store = host.Services.GetRequiredService<IPoseResultStore>();

@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using EdgePose.Core.Contract;
 using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Scene;
+using EdgePose.Simulation.Scene;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using EdgePose.Runtime.Evaluation;
+using EdgePose.Lab.Evaluation;
 
 namespace EdgePose.Benchmarks;
 

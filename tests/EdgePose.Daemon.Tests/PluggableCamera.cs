@@ -1,5 +1,4 @@
 using EdgePose.Runtime.Capture;
-using EdgePose.Runtime.Scene;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenCvSharp;
@@ -58,9 +57,8 @@ public sealed class PluggableCamera : IFrameSourceFactory
             }
         }
 
-        public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
+        public ReadOutcome Read(Mat destination, CancellationToken cancellationToken)
         {
-            truth = null;
             owner._responsive.Wait(CancellationToken.None);
             cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(33));
             if (!owner.PluggedIn)

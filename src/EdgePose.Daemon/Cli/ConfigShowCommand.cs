@@ -19,9 +19,11 @@ internal static partial class ConfigShowCommand
     {
         using var app = DaemonHost.Build(binding.ConfigFileValue(result), binding.Flags(result));
         var sections = new JsonObject();
-        foreach (var (name, value) in EffectiveOptions.Resolve(app.Services))
+        foreach (var (path, value) in EffectiveOptions.Resolve(app.Services))
         {
-            sections[name] = Redact(JsonSerializer.SerializeToNode(value, value.GetType(), Json));
+            var names = path.Split(':');
+            var parent = names[..^1].Aggregate(sections, (node, name) => (JsonObject)node[name]!);
+            parent[names[^1]] = Redact(JsonSerializer.SerializeToNode(value, value.GetType(), Json));
         }
 
         output.WriteLine(new JsonObject { ["EdgePose"] = sections }.ToJsonString(Json));

@@ -1,14 +1,15 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using EdgePose.Core.Configuration;
+using EdgePose.Core.Objects;
 using EdgePose.Daemon.Grpc;
 using EdgePose.Daemon.Hosting;
 using EdgePose.Daemon.Metrics;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
 using OpenCvSharp;
 
 namespace EdgePose.Daemon.Cli;
@@ -61,7 +62,7 @@ internal static class DoctorCommand
         // After the model: a provider that loaded but could not build the model's session says so.
         var sessions = app.Services.GetRequiredService<OrtSessionFactory>();
         var configured = app.Services.GetRequiredService<IOptions<InferenceOptions>>().Value.EffectiveExecutionProviders
-            .Select(InferenceOptions.CanonicalExecutionProvider).ToHashSet();
+            .Select(Choice.NameOf).ToHashSet();
         foreach (var provider in InferenceOptions.AllowedExecutionProviders)
         {
             var (level, detail) = Describe(sessions.Probe(provider), configured.Contains(provider));
@@ -73,9 +74,9 @@ internal static class DoctorCommand
             app.Services.GetRequiredService<IOptions<CaptureOptions>>().Value.Source, app.Services.GetRequiredService<IOptions<WorkcellOptions>>().Value.Camera);
         Report(calibrationLevel, "calibration", calibration);
 
-        var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Address;
+        var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Listen;
         Report(PortFree(grpc, out var grpcDetail) ? "OK" : "FAIL", "grpc port", grpcDetail);
-        if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Address is { Length: > 0 } metrics)
+        if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Listen is { } metrics)
         {
             Report(PortFree(metrics, out var metricsDetail) ? "OK" : "FAIL", "metrics port", metricsDetail);
         }
@@ -123,7 +124,7 @@ internal static class DoctorCommand
         {
             source.Open();
             using var frame = new Mat();
-            var outcome = source.Read(frame, out _, cancellationToken);
+            var outcome = source.Read(frame, cancellationToken);
             detail = outcome == ReadOutcome.Frame
                 ? $"{source.Description}: first frame {frame.Width}x{frame.Height}"
                 : $"{source.Description}: opened but the first read said {outcome}";
@@ -136,14 +137,8 @@ internal static class DoctorCommand
         }
     }
 
-    private static bool PortFree(string address, out string detail)
+    private static bool PortFree(ListenAddress listen, out string detail)
     {
-        if (!ListenAddress.TryParse(address, out var listen))
-        {
-            detail = $"{address}: not host:port";
-            return false;
-        }
-
         try
         {
             using var listener = new TcpListener(new IPEndPoint(listen.Host, listen.Port));

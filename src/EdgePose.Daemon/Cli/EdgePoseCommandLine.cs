@@ -1,10 +1,12 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
+using EdgePose.Core.Configuration;
 using EdgePose.Daemon.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace EdgePose.Daemon.Cli;
 
-internal static class EdgePoseCommandLine
+internal static partial class EdgePoseCommandLine
 {
     /// <summary>sysexits.h EX_CONFIG: systemd's Restart=on-failure still restarts, and the journal says why.</summary>
     public const int ConfigurationErrorExitCode = 78;
@@ -32,8 +34,6 @@ internal static class EdgePoseCommandLine
         root.Subcommands.Add(serve);
         root.Subcommands.Add(config);
         root.Subcommands.Add(doctor);
-        root.Subcommands.Add(new RenderCommand(binding).Create());
-        root.Subcommands.Add(new EvalCommand(binding).Create());
         return root;
     }
 
@@ -54,6 +54,9 @@ internal static class EdgePoseCommandLine
         {
             OptionsValidationException validation => validation.Failures,
             FatalConfigurationException fatal => [fatal.Message],
+            // A choice setting's unknown name: the binder's message has the setting and value, ours the allowed names.
+            { InnerException: InvalidChoiceException choice } when BinderFailure().Match(exception.Message) is { Success: true } failure =>
+                [SettingFailure.Format(failure.Groups["path"].Value, failure.Groups["value"].Value, choice.Message)],
             _ => [exception.Message],
         };
         foreach (var line in lines)
@@ -87,4 +90,7 @@ internal static class EdgePoseCommandLine
             return ReportConfigurationError(ex);
         }
     }
+
+    [GeneratedRegex("^Failed to convert configuration value '(?<value>.*)' at '(?<path>[^']*)'")]
+    private static partial Regex BinderFailure();
 }

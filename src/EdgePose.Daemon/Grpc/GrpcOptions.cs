@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using EdgePose.Daemon.Hosting;
 
 namespace EdgePose.Daemon.Grpc;
 
@@ -8,7 +9,9 @@ public sealed class GrpcOptions
     public const string SectionName = "EdgePose:Grpc";
 
     /// <summary>host:port to listen on; HTTP/2 cleartext unless a certificate is configured.</summary>
-    [Required] public string Address { get; set; } = "127.0.0.1:50051";
+    [Required, ListenAddress] public string Address { get; set; } = "127.0.0.1:50051";
+
+    internal ListenAddress Listen => ListenAddress.Parse(Address);
 
     /// <summary>PEM certificate (chain) for TLS.</summary>
     public string? CertificatePath { get; set; }

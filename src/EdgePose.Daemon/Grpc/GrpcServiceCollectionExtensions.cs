@@ -44,7 +44,7 @@ internal static class GrpcServiceCollectionExtensions
 
     public static IServiceCollection AddServiceMetrics(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<MetricsEndpointOptions>().Bind(configuration.GetSection(MetricsEndpointOptions.SectionName));
+        services.BindAndValidateSection<MetricsEndpointOptions>(configuration, MetricsEndpointOptions.SectionName);
         services.AddSingleton<ServiceMetrics>();
         // Created with the host so the gauges exist from the first scrape, not from the first gRPC call.
         services.AddHostedService(sp => new EagerSingleton<ServiceMetrics>(sp.GetRequiredService<ServiceMetrics>()));

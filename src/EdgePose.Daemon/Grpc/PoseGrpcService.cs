@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
+using EdgePose.Core.Configuration;
 using EdgePose.Daemon.Hosting;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -156,7 +157,7 @@ internal sealed class PoseGrpcService(
             Version = daemon.Version,
             PipelineState = snapshot.State.ToString().ToUpperInvariant(),
             PipelineReason = snapshot.Reason ?? "",
-            FallbackPolicy = pipelineOptions.Value.FallbackPolicy,
+            FallbackPolicy = Choice.NameOf(pipelineOptions.Value.FallbackPolicy),
             Uptime = Duration.FromTimeSpan(daemon.Uptime),
             FramesProcessed = snapshot.FramesProcessed,
             Capture = new V1.CaptureStatus

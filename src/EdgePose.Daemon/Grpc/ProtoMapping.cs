@@ -1,5 +1,5 @@
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Poses;
 using Google.Protobuf.WellKnownTypes;
 
 namespace EdgePose.Daemon.Grpc;

@@ -2,6 +2,7 @@ using EdgePose.Daemon.Grpc;
 using EdgePose.Daemon.Metrics;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace EdgePose.Daemon.Hosting;
@@ -19,20 +20,19 @@ internal static class DaemonHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         DaemonConfiguration.Apply(builder.Configuration, configFile, flags, builder.Environment.IsDevelopment());
 
-        var grpcAddress = ReadAddress(builder.Configuration, $"{GrpcOptions.SectionName}:Address", "127.0.0.1:50051")!.Value;
-        var metricsAddress = ReadAddress(builder.Configuration, $"{MetricsEndpointOptions.SectionName}:Address", "127.0.0.1:9464");
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        // Kestrel takes its listeners from the validated options when the server starts.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GrpcOptions>, IOptions<MetricsEndpointOptions>>((kestrel, grpc, metrics) =>
         {
-            var grpc = context.Configuration.GetSection(GrpcOptions.SectionName).Get<GrpcOptions>() ?? new GrpcOptions();
+            var grpcAddress = grpc.Value.Listen;
             kestrel.Listen(grpcAddress.Host, grpcAddress.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 listen.Tag(Listener.Grpc);
-                GrpcTls.Configure(listen, grpc);
+                GrpcTls.Configure(listen, grpc.Value);
             });
-            if (metricsAddress is { } metrics)
+            if (metrics.Value.Listen is { } metricsAddress)
             {
-                kestrel.Listen(metrics.Host, metrics.Port, listen => listen.Tag(Listener.Metrics).Protocols = HttpProtocols.Http1);
+                kestrel.Listen(metricsAddress.Host, metricsAddress.Port, listen => listen.Tag(Listener.Metrics).Protocols = HttpProtocols.Http1);
             }
         });
 
@@ -46,6 +46,7 @@ internal static class DaemonHost
         builder.Logging.AddDaemonConsole();
         builder.Services
             .AddEdgePoseRuntime(builder.Configuration, registry)
+            .AddSyntheticCamera(builder.Configuration)
             .AddPoseGrpc(builder.Configuration)
             .AddServiceMetrics(builder.Configuration)
             .AddOperations(builder.Configuration)
@@ -56,29 +57,26 @@ internal static class DaemonHost
         var app = builder.Build();
         app.UseListenerSeparation();
         app.MapPoseGrpc();
-        if (metricsAddress is not null)
+        try
         {
-            app.MapMetrics("/metrics", registry).OnlyOn(Listener.Metrics);
-            app.MapOperations(metricsAddress.Value);
+            // Resolving the listener options validates them now (config show and doctor never start the server): a bad
+            // address stops here, one line naming the setting.
+            _ = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value;
+            if (app.Services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value.Listen is { } metricsListener)
+            {
+                app.MapMetrics("/metrics", registry).OnlyOn(Listener.Metrics);
+                app.MapOperations(metricsListener);
+            }
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
         }
 
         // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.
         var store = app.Services.GetRequiredService<PoseResultStore>();
         app.Lifetime.ApplicationStopping.Register(store.CompleteAll);
         return app;
-    }
-
-    private static ListenAddress? ReadAddress(ConfigurationManager configuration, string key, string fallback)
-    {
-        var section = configuration.GetSection(key);
-        var text = section.Exists() ? section.Value : fallback;
-        if (string.IsNullOrWhiteSpace(text) && key.StartsWith(MetricsEndpointOptions.SectionName, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        return ListenAddress.TryParse(text, out var address)
-            ? address
-            : throw new FatalConfigurationException($"{key} = '{text}': must be host:port with an IP address (or localhost, or *) and a port 0-65535.");
     }
 }

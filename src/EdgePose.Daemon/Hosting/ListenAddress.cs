@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 
 namespace EdgePose.Daemon.Hosting;
@@ -5,6 +6,11 @@ namespace EdgePose.Daemon.Hosting;
 /// <summary>"host:port" as configured for a listener.</summary>
 internal readonly record struct ListenAddress(IPAddress Host, int Port)
 {
+    public const string Rule = "must be host:port with an IP address (or localhost, or *) and a port 0-65535.";
+
+    /// <summary>For settings that <see cref="ListenAddressAttribute"/> has validated.</summary>
+    public static ListenAddress Parse(string text) => TryParse(text, out var address) ? address : throw new FormatException($"'{text}': {Rule}");
+
     public static bool TryParse(string? text, out ListenAddress address)
     {
         address = default;
@@ -42,4 +48,20 @@ internal readonly record struct ListenAddress(IPAddress Host, int Port)
     }
 
     public override string ToString() => Host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}
+
+/// <summary>A listener setting: host:port as <see cref="ListenAddress"/> reads it; empty only where it disables the listener.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class ListenAddressAttribute : ValidationAttribute
+{
+    public ListenAddressAttribute()
+        : base(ListenAddress.Rule)
+    {
+    }
+
+    /// <summary>Null or empty is valid (the listener is off).</summary>
+    public bool EmptyDisables { get; init; }
+
+    public override bool IsValid(object? value) =>
+        value is not string text || string.IsNullOrWhiteSpace(text) ? EmptyDisables : ListenAddress.TryParse(text, out _);
 }

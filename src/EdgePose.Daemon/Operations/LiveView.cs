@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using OpenCvSharp;

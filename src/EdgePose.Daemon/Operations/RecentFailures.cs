@@ -1,5 +1,5 @@
+using EdgePose.Core.Poses;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
 using Microsoft.Extensions.Options;
 
 namespace EdgePose.Daemon.Operations;

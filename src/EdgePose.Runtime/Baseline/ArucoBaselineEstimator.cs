@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using OpenCvSharp;
 using OpenCvSharp.Aruco;
 

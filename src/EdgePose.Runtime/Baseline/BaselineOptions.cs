@@ -13,7 +13,7 @@ public sealed class BaselineOptions
 
     /// <summary>
     /// The pose is rotation-ambiguous when the flipped IPPE solution reprojects within this factor of the best one
-    /// (errors below <see cref="Geometry.PnpSolver.MinimumPixelSigma"/> count as that much: no detector resolves less).
+    /// (errors below <see cref="Core.Geometry.PnpSolver.MinimumPixelSigma"/> count as that much: no detector resolves less).
     /// </summary>
     [Range(1, 100)] public double AmbiguityErrorRatio { get; set; } = 2;
 

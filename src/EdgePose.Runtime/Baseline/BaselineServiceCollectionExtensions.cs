@@ -1,5 +1,5 @@
 using EdgePose.Runtime.Baseline;
-using EdgePose.Runtime.Configuration;
+using EdgePose.Core.Configuration;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Baseline;

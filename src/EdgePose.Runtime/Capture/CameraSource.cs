@@ -1,5 +1,4 @@
 using System.Globalization;
-using EdgePose.Runtime.Scene;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Capture;
@@ -35,9 +34,8 @@ internal sealed class CameraSource(string device, int width, int height, double 
         Description = $"camera {device} {_capture.FrameWidth}x{_capture.FrameHeight}@{NominalFramesPerSecond:0.##}";
     }
 
-    public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
+    public ReadOutcome Read(Mat destination, CancellationToken cancellationToken)
     {
-        truth = null;
         return LiveCapture.Read(_capture, destination);
     }
 

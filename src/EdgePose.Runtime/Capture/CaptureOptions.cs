@@ -1,11 +1,13 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using EdgePose.Runtime.Scene;
+using EdgePose.Core.Configuration;
 
 namespace EdgePose.Runtime.Capture;
 
+[TypeConverter(typeof(ChoiceConverter<CaptureSourceKind>))]
 public enum CaptureSourceKind
 {
-    /// <summary>Rendered frames with ground truth; needs no hardware.</summary>
+    /// <summary>Rendered frames (EdgePose.Simulation plugs it in, with its settings in EdgePose:Capture:Synthetic); needs no hardware.</summary>
     Synthetic,
     /// <summary>A video file read with FFmpeg.</summary>
     Video,
@@ -74,6 +76,4 @@ public sealed class CaptureOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan HungDeviceLimit { get; set; } = TimeSpan.FromSeconds(30);
-
-    public SyntheticSceneOptions Synthetic { get; set; } = new();
 }

@@ -1,5 +1,4 @@
 using EdgePose.Runtime.Metrics;
-using EdgePose.Runtime.Scene;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -126,7 +125,7 @@ internal sealed class CaptureService(
                 try
                 {
                     EnterDeviceCall();
-                    var outcome = source.Read(image, out var truth, stoppingToken);
+                    var outcome = source.Read(image, stoppingToken);
                     LeaveDeviceCall();
                     watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                     if (_readTimedOut)
@@ -144,7 +143,7 @@ internal sealed class CaptureService(
                         case ReadOutcome.Frame when image.Empty():
                             return SessionResult.Failed("the source delivered an empty frame");
                         default:
-                            Publish(image, truth, description, synthetic);
+                            Publish(image, description, synthetic);
                             image = null;
                             break;
                     }
@@ -171,10 +170,10 @@ internal sealed class CaptureService(
         }
     }
 
-    private void Publish(Mat image, SceneTruth? truth, string description, bool synthetic)
+    private void Publish(Mat image, string description, bool synthetic)
     {
         var now = timeProvider.GetTimestamp();
-        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth) { CaptureTimestamp = now, Synthetic = synthetic };
+        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image) { CaptureTimestamp = now, Synthetic = synthetic };
         if (!channel.Writer.TryWrite(frame))
         {
             // Only a completed channel refuses a write; drop-oldest makes room otherwise.

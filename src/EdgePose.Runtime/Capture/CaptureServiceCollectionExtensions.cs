@@ -1,5 +1,5 @@
 using EdgePose.Runtime.Capture;
-using EdgePose.Runtime.Configuration;
+using EdgePose.Core.Configuration;
 using EdgePose.Runtime.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +19,7 @@ public static class CaptureServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IFrameSourceFactory, FrameSourceFactory>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CaptureOptions>, PluggedSourceValidation>());
         services.AddSingleton(sp => new FrameChannel(
             sp.GetRequiredService<IOptions<CaptureOptions>>().Value.ChannelCapacity, sp.GetRequiredService<PoseMetrics>()));
         services.AddSingleton<CaptureService>();

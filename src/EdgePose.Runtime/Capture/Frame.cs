@@ -1,10 +1,9 @@
-using EdgePose.Runtime.Scene;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Capture;
 
 /// <summary>A captured image (BGR, 8-bit) with its sequence number and capture time; owns the Mat.</summary>
-public sealed class Frame(long sequence, DateTimeOffset captureTime, Mat image, SceneTruth? truth = null) : IDisposable
+public sealed class Frame(long sequence, DateTimeOffset captureTime, Mat image) : IDisposable
 {
     public long Sequence { get; } = sequence;
 
@@ -18,9 +17,6 @@ public sealed class Frame(long sequence, DateTimeOffset captureTime, Mat image, 
     public bool Synthetic { get; init; }
 
     public Mat Image { get; } = image;
-
-    /// <summary>Ground truth, for frames the synthetic source rendered.</summary>
-    public SceneTruth? Truth { get; } = truth;
 
     public void Dispose() => Image.Dispose();
 }

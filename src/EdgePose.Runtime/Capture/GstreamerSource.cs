@@ -1,4 +1,3 @@
-using EdgePose.Runtime.Scene;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Capture;
@@ -34,9 +33,8 @@ internal sealed class GstreamerSource(string pipeline) : IFrameSource
         NominalFramesPerSecond = Math.Max(0, _capture.Get(VideoCaptureProperties.Fps));
     }
 
-    public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
+    public ReadOutcome Read(Mat destination, CancellationToken cancellationToken)
     {
-        truth = null;
         return LiveCapture.Read(_capture, destination);
     }
 

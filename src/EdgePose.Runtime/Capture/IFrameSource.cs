@@ -1,4 +1,3 @@
-using EdgePose.Runtime.Scene;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Capture;
@@ -28,7 +27,7 @@ public interface IFrameSource : IDisposable
     void Open();
 
     /// <summary>Blocks until the next frame (paced to the source's rate for synthetic and file sources).</summary>
-    ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken);
+    ReadOutcome Read(Mat destination, CancellationToken cancellationToken);
 }
 
 public sealed class CaptureUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Scene;
 using Microsoft.Extensions.Logging;
 using OpenCvSharp;
 
@@ -42,10 +41,9 @@ internal sealed class ImageFolderSource(string directory, bool loop, double fram
         Description = $"images {directory} ({_files.Length} files)@{framesPerSecond:0.##}{(loop ? " loop" : "")}";
     }
 
-    public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
+    public ReadOutcome Read(Mat destination, CancellationToken cancellationToken)
     {
         var pacer = _pacer ?? throw new InvalidOperationException("Open the image source before reading from it.");
-        truth = null;
         // One pass over the list at most: a folder whose images are all unreadable has failed rather than looping forever.
         for (var attempts = 0; attempts < _files.Length; attempts++)
         {

@@ -1,4 +1,3 @@
-using EdgePose.Runtime.Scene;
 using Microsoft.Extensions.Logging;
 using OpenCvSharp;
 
@@ -35,10 +34,9 @@ internal sealed class VideoFileSource(string path, bool loop, double fallbackFra
         Description = $"video {path} {_capture.FrameWidth}x{_capture.FrameHeight}@{NominalFramesPerSecond:0.##}{(loop ? " loop" : "")}";
     }
 
-    public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
+    public ReadOutcome Read(Mat destination, CancellationToken cancellationToken)
     {
         var capture = _capture ?? throw new InvalidOperationException("Open the video source before reading from it.");
-        truth = null;
         if (!capture.Read(destination) || destination.Empty())
         {
             if (!loop)

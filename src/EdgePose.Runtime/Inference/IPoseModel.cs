@@ -1,5 +1,6 @@
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Contract;
+using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Inference;

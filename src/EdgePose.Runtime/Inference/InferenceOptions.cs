@@ -1,17 +1,33 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using EdgePose.Core.Configuration;
 
 namespace EdgePose.Runtime.Inference;
+
+/// <summary>An ONNX Runtime execution provider, configured (and reported, e.g. in the execution_provider label) by the names below.</summary>
+[TypeConverter(typeof(ChoiceConverter<ExecutionProvider>))]
+public enum ExecutionProvider
+{
+    [JsonStringEnumMemberName("TensorRT")]
+    TensorRt,
+    [JsonStringEnumMemberName("CUDA")]
+    Cuda,
+    [JsonStringEnumMemberName("CPU")]
+    Cpu,
+}
 
 /// <summary>Configuration section "EdgePose:Inference": which ONNX model to serve and how to run it.</summary>
 public sealed class InferenceOptions
 {
     public const string SectionName = "EdgePose:Inference";
 
-    public const string TensorRt = "TensorRT";
-    public const string Cuda = "CUDA";
-    public const string Cpu = "CPU";
+    /// <summary>The providers' names, as configured and as logged, reported by doctor and in the execution_provider label.</summary>
+    public static string TensorRt { get; } = Choice.NameOf(ExecutionProvider.TensorRt);
+    public static string Cuda { get; } = Choice.NameOf(ExecutionProvider.Cuda);
+    public static string Cpu { get; } = Choice.NameOf(ExecutionProvider.Cpu);
 
-    public static IReadOnlyList<string> AllowedExecutionProviders { get; } = [TensorRt, Cuda, Cpu];
+    public static IReadOnlyList<string> AllowedExecutionProviders { get; } = Choice.Names<ExecutionProvider>();
 
     /// <summary>
     /// The ONNX model file. A relative path is looked up in the current directory first, then next to the executable
@@ -20,10 +36,10 @@ public sealed class InferenceOptions
     public string? ModelPath { get; set; } = "models/edgepose-box.onnx";
 
     /// <summary>
-    /// Preferred execution providers, best first (names in <see cref="AllowedExecutionProviders"/>, case-insensitive).
-    /// Null or empty: TensorRT, CUDA, CPU. Providers this ONNX Runtime build lacks are skipped.
+    /// Preferred execution providers, best first (case-insensitive names). Null or empty: TensorRT, CUDA, CPU.
+    /// Providers this ONNX Runtime build lacks are skipped.
     /// </summary>
-    public List<string>? ExecutionProviders { get; set; }
+    public List<ExecutionProvider>? ExecutionProviders { get; set; }
 
     [Range(0, 63)] public int CudaDeviceId { get; set; }
 
@@ -73,15 +89,14 @@ public sealed class InferenceOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 
-    internal IReadOnlyList<string> EffectiveExecutionProviders =>
-        ExecutionProviders is { Count: > 0 } configured ? configured : AllowedExecutionProviders;
+    internal IReadOnlyList<ExecutionProvider> EffectiveExecutionProviders =>
+        ExecutionProviders is { Count: > 0 } configured ? configured : Enum.GetValues<ExecutionProvider>();
 
-    /// <summary>The name as in <see cref="AllowedExecutionProviders"/> of a valid configured one ("cuda" → "CUDA").</summary>
-    internal static string CanonicalExecutionProvider(string configured) =>
-        AllowedExecutionProviders.First(p => p.Equals(configured, StringComparison.OrdinalIgnoreCase));
-
-    internal bool HasValidExecutionProviders =>
-        ExecutionProviders is null || ExecutionProviders.All(p => AllowedExecutionProviders.Contains(p, StringComparer.OrdinalIgnoreCase));
+    /// <summary>The name of a provider given in any case ("cuda" → "CUDA").</summary>
+    internal static string CanonicalExecutionProvider(string name) =>
+        Choice.TryParse<ExecutionProvider>(name, out var provider)
+            ? Choice.NameOf(provider)
+            : throw new ArgumentOutOfRangeException(nameof(name), name, $"not one of {string.Join(", ", AllowedExecutionProviders)}");
 
     /// <summary>The model file to load, or null when none is configured.</summary>
     internal string? ResolveModelPath()

@@ -1,4 +1,3 @@
-using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,13 +12,7 @@ public static class InferenceServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddInference(this IServiceCollection services, IConfiguration configuration)
     {
-        services.BindAndValidateSection<InferenceOptions>(configuration, InferenceOptions.SectionName, static o =>
-            o.HasValidExecutionProviders
-                ? []
-                : [SettingFailure.Format(
-                    $"{InferenceOptions.SectionName}:{nameof(InferenceOptions.ExecutionProviders)}",
-                    o.ExecutionProviders,
-                    $"allows only {string.Join(", ", InferenceOptions.AllowedExecutionProviders)} (case-insensitive).")]);
+        services.BindAndValidateSection<InferenceOptions>(configuration, InferenceOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<OrtSessionFactory>();
         services.AddSingleton<ModelLoader>();

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using EdgePose.Core.Contract;
 using Microsoft.ML.OnnxRuntime;
 using OpenCvSharp;
 

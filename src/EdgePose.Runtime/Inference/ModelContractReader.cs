@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Contract;
+using EdgePose.Core.Objects;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -1,3 +1,4 @@
+using EdgePose.Core.Contract;
 using EdgePose.Runtime.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

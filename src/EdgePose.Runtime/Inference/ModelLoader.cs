@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using EdgePose.Core.Contract;
 using Microsoft.Extensions.Options;
 
 namespace EdgePose.Runtime.Inference;

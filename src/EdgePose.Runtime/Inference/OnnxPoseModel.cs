@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Contract;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using Microsoft.ML.OnnxRuntime;
 using OpenCvSharp;
 

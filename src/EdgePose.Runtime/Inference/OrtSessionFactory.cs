@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using EdgePose.Core.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
@@ -28,7 +29,7 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
     {
         // ONNX Runtime always ends with CPU; providers listed after it would never be preferred.
         var loaded = _options.EffectiveExecutionProviders
-            .Select(InferenceOptions.CanonicalExecutionProvider)
+            .Select(Choice.NameOf)
             .TakeWhile(p => p != InferenceOptions.Cpu)
             .Where(p => Probe(p).Loaded)
             .ToList();

@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 using Prometheus;
 
 namespace EdgePose.Runtime.Metrics;

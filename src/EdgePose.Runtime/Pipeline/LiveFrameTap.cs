@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Pipeline;

@@ -1,5 +1,4 @@
 using EdgePose.Runtime.Baseline;
-using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Prometheus;
@@ -11,11 +10,7 @@ public static class PipelineServiceCollectionExtensions
     /// <summary>The fallback policy, the shared estimator and the latest-result store.</summary>
     public static IServiceCollection AddPosePipeline(this IServiceCollection services, IConfiguration configuration)
     {
-        services.BindAndValidateSection<PipelineOptions>(configuration, PipelineOptions.SectionName, static o =>
-            FallbackPolicies.ByName.ContainsKey(o.FallbackPolicy)
-                ? []
-                : [SettingFailure.Format(
-                    $"{PipelineOptions.SectionName}:FallbackPolicy", o.FallbackPolicy, $"must be one of {string.Join(", ", FallbackPolicies.ByName.Keys)}.")]);
+        services.BindAndValidateSection<PipelineOptions>(configuration, PipelineOptions.SectionName);
         services.AddSingleton<PoseResultStore>();
         services.AddSingleton<IPoseResultStore>(sp => sp.GetRequiredService<PoseResultStore>());
         services.AddSingleton<IPoseEstimator, PoseEstimator>();

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 
 namespace EdgePose.Runtime.Pipeline;
 

@@ -2,8 +2,8 @@ using System.Collections.Immutable;
 using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenCvSharp;
@@ -71,7 +71,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         _logger = logger;
         _modelBudget = options.Value.ModelLatencyBudget;
         _confidenceThreshold = inferenceOptions.Value.ConfidenceThreshold;
-        Policy = options.Value.ParsedPolicy;
+        Policy = options.Value.FallbackPolicy;
     }
 
     public FallbackPolicy Policy { get; }

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 
 namespace EdgePose.Runtime.Pipeline;
 

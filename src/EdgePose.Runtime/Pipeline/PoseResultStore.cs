@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 
 namespace EdgePose.Runtime.Pipeline;
 

@@ -1,14 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using EdgePose.Daemon.Cli;
-using EdgePose.Runtime.Datasets;
-using EdgePose.Runtime.Evaluation;
-using EdgePose.Runtime.Geometry;
+using EdgePose.Lab.Cli;
+using EdgePose.Lab.Datasets;
+using EdgePose.Lab.Evaluation;
+using EdgePose.Core.Geometry;
 
 namespace EdgePose.Daemon.Tests.Eval;
 
-/// <summary><c>edgepose eval</c> through the real command line on a small rendered dataset, evaluated with the baseline once per class.</summary>
+/// <summary><c>edgepose-lab eval</c> through the real command line on a small rendered dataset, evaluated with the baseline once per class.</summary>
 public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedDataset>
 {
     private readonly EvaluatedDataset _data;
@@ -190,7 +190,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
 
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
         string[] args = ["eval", .. flags.SelectMany(f => f.Value is null ? [f.Key] : new[] { f.Key, f.Value })];
-        var code = await EdgePoseCommandLine.Build().Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        var code = await LabCommandLine.InvokeAsync(args, new InvocationConfiguration { Output = stdout, Error = stderr });
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -226,7 +226,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
                 "render", "--out", Root, "--split", "test", "--count", Frames.ToString(CultureInfo.InvariantCulture), "--seed", "11",
                 "--width", "320", "--height", "240", "--marker-hidden-probability", "0.3", "--occlusion-probability", "0.5", "--clutter", "10",
             ];
-            Assert.Equal(0, await EdgePoseCommandLine.Build().Parse(render).InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() }));
+            Assert.Equal(0, await LabCommandLine.InvokeAsync(render, new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() }));
             var (code, _, error) = await Eval(Root, Output, ["--estimators", "baseline", "--worst", "3"]);
             Assert.True(code == 0, error);
             Report = JsonNode.Parse(File.ReadAllText(Path.Combine(Output, "report.json")))!;

@@ -1,6 +1,6 @@
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Scene;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
+using EdgePose.Simulation.Scene;
 using EdgePose.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -351,12 +351,12 @@ public sealed class PoseServiceTests
             $"health {expected}");
 
     private static RigidTransform KnownPose { get; } = new(
-        Rotation3.FromRollPitchYaw(EdgePose.Runtime.Geometry.RollPitchYaw.FromDegrees(160, 15, 30)), new Vec3(0.03, -0.02, 0.45));
+        Rotation3.FromRollPitchYaw(EdgePose.Core.Geometry.RollPitchYaw.FromDegrees(160, 15, 30)), new Vec3(0.03, -0.02, 0.45));
 
     /// <summary>The default box at a known pose, marker towards the camera, rendered by the product's own renderer.</summary>
     private static byte[] EncodedScene(string extension)
     {
-        var renderer = new SyntheticSceneRenderer(new SyntheticSceneOptions { NoiseSigma = 0, ClutterShapes = 20 }, EdgePose.Runtime.Objects.CameraIntrinsics.Default640x480, [TargetObject.DefaultBox]);
+        var renderer = new SyntheticSceneRenderer(new SyntheticSceneOptions { NoiseSigma = 0, ClutterShapes = 20 }, EdgePose.Core.Objects.CameraIntrinsics.Default640x480, [TargetObject.DefaultBox]);
         using var scene = renderer.Render(0, [KnownPose], SceneConditions.Clean);
         Cv2.ImEncode(extension, scene.Image, out var bytes);
         return bytes;

@@ -9,11 +9,12 @@ namespace EdgePose.Daemon.Tests.Hosting;
 public sealed class DaemonProcessTests
 {
     [Theory]
-    [InlineData("EdgePose:Pipeline:FallbackPolicy=sometimes", "EdgePose:Pipeline:FallbackPolicy", "sometimes")]
+    [InlineData("EdgePose:Pipeline:FallbackPolicy=sometimes", "EdgePose:Pipeline:FallbackPolicy = 'sometimes'", "must be one of model-with-fallback, model-only, baseline-only, prefer-baseline-when-marker-visible.")]
+    [InlineData("EdgePose:Inference:ExecutionProviders:0=OpenVINO", "EdgePose:Inference:ExecutionProviders:0 = 'OpenVINO'", "must be one of TensorRT, CUDA, CPU.")]
     [InlineData("EdgePose:Pipeline:LatencyBudget=00:05:00", "EdgePose:Pipeline:LatencyBudget", "00:05:00")]
     [InlineData("EdgePose:Grpc:Address=nowhere", "EdgePose:Grpc:Address", "nowhere")]
     [InlineData("EdgePose:Capture:Source=Video", "EdgePose:Capture:VideoPath", "")]
-    [InlineData("EdgePose:Capture:Source=Webcam", "EdgePose:Capture:Source", "Webcam")]
+    [InlineData("EdgePose:Capture:Source=Webcam", "EdgePose:Capture:Source = 'Webcam'", "must be one of Synthetic, Video, Images, Camera, Gstreamer.")]
     [InlineData("EdgePose:Workcell:Objects:0:Marker:Dictionary=Dict9X9", "EdgePose:Workcell:Objects:0:Marker:Dictionary", "Dict9X9")]
     [InlineData("EdgePose:Workcell:Camera:Distortion:0=0.1", "EdgePose:Workcell:Camera:Distortion", "0.1")]
     [InlineData("EdgePose:Grpc:EstimatePixelBudget=0", "EdgePose:Grpc:EstimatePixelBudget", "0")]

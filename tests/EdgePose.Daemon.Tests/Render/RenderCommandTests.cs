@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using EdgePose.Daemon.Cli;
-using EdgePose.Runtime.Datasets;
-using EdgePose.Runtime.Objects;
+using EdgePose.Lab.Cli;
+using EdgePose.Lab.Datasets;
+using EdgePose.Core.Objects;
 
 namespace EdgePose.Daemon.Tests.Render;
 
-/// <summary><c>edgepose render</c> through the real command line, on a small dataset rendered once per test class.</summary>
+/// <summary><c>edgepose-lab render</c> through the real command line, on a small dataset rendered once per test class.</summary>
 public sealed class RenderCommandTests : IClassFixture<RenderCommandTests.SmallDataset>
 {
     private const int Frames = 12;
@@ -43,8 +43,8 @@ public sealed class RenderCommandTests : IClassFixture<RenderCommandTests.SmallD
     {
         var dataset = BopDatasetReader.Read(_dataset.Root, "train");
         Assert.Equal(Frames, dataset.Frames.Count);
-        using var renderer = new EdgePose.Runtime.Scene.SyntheticSceneRenderer(
-            new EdgePose.Runtime.Scene.SyntheticSceneOptions { Seed = 5, Trajectory = EdgePose.Runtime.Scene.TrajectoryKind.Random, ClutterShapes = 10, OcclusionProbability = 0.5, MarkerHiddenProbability = 0.3 },
+        using var renderer = new EdgePose.Simulation.Scene.SyntheticSceneRenderer(
+            new EdgePose.Simulation.Scene.SyntheticSceneOptions { Seed = 5, Trajectory = EdgePose.Simulation.Scene.TrajectoryKind.Random, ClutterShapes = 10, OcclusionProbability = 0.5, MarkerHiddenProbability = 0.3 },
             CameraIntrinsics.Default640x480.ScaledTo(320, 240),
             [TargetObject.DefaultBox]);
         foreach (var frame in dataset.Frames)
@@ -147,7 +147,7 @@ public sealed class RenderCommandTests : IClassFixture<RenderCommandTests.SmallD
         }
 
         string[] args = ["render", .. flags.SelectMany(f => f.Value is null ? [f.Key] : new[] { f.Key, f.Value })];
-        return EdgePoseCommandLine.Build().Parse(args).InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = error });
+        return LabCommandLine.InvokeAsync(args, new InvocationConfiguration { Output = new StringWriter(), Error = error });
     }
 
     private static void AssertRotation(IReadOnlyList<double> r)

@@ -1,8 +1,8 @@
 using EdgePose.Runtime.Baseline;
-using EdgePose.Runtime.Evaluation;
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Scene;
+using EdgePose.Lab.Evaluation;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
+using EdgePose.Simulation.Scene;
 using EdgePose.Runtime.Tests.Geometry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

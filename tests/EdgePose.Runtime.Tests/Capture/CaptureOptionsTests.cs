@@ -1,4 +1,5 @@
 using EdgePose.Runtime.Capture;
+using EdgePose.Simulation.Scene;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -40,18 +41,35 @@ public sealed class CaptureOptionsTests
     public void A_camera_with_its_device_is_valid() =>
         Assert.Equal("/dev/video0", Bind("Source=Camera;CameraDevice=/dev/video0").CameraDevice);
 
-    private static CaptureOptions Bind(string settings)
+    [Fact]
+    public void A_synthetic_source_without_the_simulation_plugged_in_is_rejected()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Bind("", plugSimulation: false));
+        Assert.Contains("EdgePose:Capture:Source = 'Synthetic': this program has no Synthetic source", error.Message, StringComparison.Ordinal);
+    }
+
+    private static CaptureOptions Bind(string settings, bool plugSimulation = true)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Split(';', StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => s.Split('=', 2))
                 .Select(kv => KeyValuePair.Create($"{CaptureOptions.SectionName}:{kv[0]}", (string?)kv[1])))
             .Build();
-        using var services = new ServiceCollection()
+        var collection = new ServiceCollection()
             .AddWorkcell(configuration)
             .AddPoseMetrics(Prometheus.Metrics.NewCustomRegistry())
-            .AddCapture(configuration)
-            .BuildServiceProvider();
+            .AddCapture(configuration);
+        if (plugSimulation)
+        {
+            collection.AddSyntheticCamera(configuration);
+        }
+
+        using var services = collection.BuildServiceProvider();
+        if (plugSimulation)
+        {
+            _ = services.GetRequiredService<IOptions<SyntheticSceneOptions>>().Value;
+        }
+
         return services.GetRequiredService<IOptions<CaptureOptions>>().Value;
     }
 }

@@ -1,5 +1,4 @@
 using EdgePose.Runtime.Capture;
-using EdgePose.Runtime.Scene;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,7 +41,7 @@ internal sealed class CaptureHost : IAsyncDisposable
         }
 
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        builder.Services.AddWorkcell(builder.Configuration).AddPoseMetrics(registry).AddCapture(builder.Configuration);
+        builder.Services.AddWorkcell(builder.Configuration).AddPoseMetrics(registry).AddCapture(builder.Configuration).AddSyntheticCamera(builder.Configuration);
         if (sourceFactory is not null)
         {
             builder.Services.AddSingleton(sourceFactory);
@@ -183,9 +182,8 @@ internal sealed class FakeCamera(int frames, ReadOutcome? afterFrames, bool open
         }
     }
 
-    public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
+    public ReadOutcome Read(Mat destination, CancellationToken cancellationToken)
     {
-        truth = null;
         if (_delivered < frames)
         {
             _delivered++;

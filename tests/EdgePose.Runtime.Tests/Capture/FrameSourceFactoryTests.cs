@@ -1,5 +1,5 @@
 using EdgePose.Runtime.Capture;
-using EdgePose.Runtime.Scene;
+using EdgePose.Simulation.Scene;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -27,6 +27,7 @@ public sealed class FrameSourceFactoryTests
             .AddWorkcell(configuration)
             .AddPoseMetrics(Prometheus.Metrics.NewCustomRegistry())
             .AddCapture(configuration)
+            .AddSyntheticCamera(configuration)
             .BuildServiceProvider();
 
         using var created = services.GetRequiredService<IFrameSourceFactory>().Create();

@@ -1,5 +1,5 @@
-using EdgePose.Runtime.Evaluation;
-using EdgePose.Runtime.Geometry;
+using EdgePose.Lab.Evaluation;
+using EdgePose.Core.Geometry;
 
 namespace EdgePose.Runtime.Tests.Evaluation;
 

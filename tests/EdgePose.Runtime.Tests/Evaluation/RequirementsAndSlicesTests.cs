@@ -1,6 +1,6 @@
 using System.Globalization;
-using EdgePose.Runtime.Evaluation;
-using EdgePose.Runtime.Geometry;
+using EdgePose.Lab.Evaluation;
+using EdgePose.Core.Geometry;
 using EdgePose.Runtime.Tests.Inference;
 using static EdgePose.Runtime.Tests.Evaluation.EvaluationTestKit;
 

@@ -1,5 +1,5 @@
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Tests.Geometry;

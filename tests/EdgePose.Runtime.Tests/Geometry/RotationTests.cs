@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Geometry;
+using EdgePose.Core.Geometry;
 
 namespace EdgePose.Runtime.Tests.Geometry;
 

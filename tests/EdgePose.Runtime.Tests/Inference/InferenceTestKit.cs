@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Geometry;
+using EdgePose.Core.Geometry;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenCvSharp;
 
@@ -56,7 +56,7 @@ internal static class InferenceTestKit
     public static InferenceOptions Options(string? modelPath = null, int warmupRuns = 1) => new()
     {
         ModelPath = modelPath,
-        ExecutionProviders = [InferenceOptions.Cpu],
+        ExecutionProviders = [ExecutionProvider.Cpu],
         IntraOpThreads = 1,
         WarmupRuns = warmupRuns,
         WatchModelFile = false,

@@ -1,3 +1,4 @@
+using EdgePose.Core.Contract;
 using EdgePose.Runtime.Inference;
 using OpenCvSharp;
 

@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Inference;
+using EdgePose.Core.Contract;
 
 namespace EdgePose.Runtime.Tests.Inference;
 
@@ -10,13 +10,13 @@ public sealed class ModelContractTests : IDisposable
 
     [Theory]
     [InlineData("input-size", "input 'image'", "[1,3,224,224]", "256x256")]
-    [InlineData("keypoint-order", ModelContractKeys.KeypointOrder, "'centre,x-y-z-'", ModelContractKeys.ExpectedKeypointOrder)]
-    [InlineData("missing-key", ModelContractKeys.InputStd, "missing", "requires")]
+    [InlineData("keypoint-order", "edgepose.keypoint_order", "'centre,x-y-z-'", "x-y-z-,x+y-z-,x+y+z-,x-y+z-,x-y-z+,x+y-z+,x+y+z+,x-y+z+,centre")]
+    [InlineData("missing-key", "edgepose.input_std", "missing", "requires")]
     [InlineData("output-shape", "output 'keypoints'", "[1,8,2]", "[1,9,2]")]
-    [InlineData("contract-version", ModelContractKeys.ContractVersion, "'2'", "'1'")]
+    [InlineData("contract-version", "edgepose.contract_version", "'2'", "'1'")]
     [InlineData("input-name", "input 'pixels'", "not in the graph", "[image]")]
-    [InlineData("mean", ModelContractKeys.InputMean, "'0.5,0.5'", "3 comma-separated")]
-    [InlineData("color", ModelContractKeys.InputColor, "'GRAY'", "'RGB' or 'BGR'")]
+    [InlineData("mean", "edgepose.input_mean", "'0.5,0.5'", "3 comma-separated")]
+    [InlineData("color", "edgepose.input_color", "'GRAY'", "'RGB' or 'BGR'")]
     public void Contract_mismatch_names_file_tensor_or_key_and_expectation(string variant, string subject, string found, string expected)
     {
         var path = _directory.File($"{variant}.onnx");

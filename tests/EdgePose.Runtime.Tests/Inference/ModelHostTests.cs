@@ -1,3 +1,4 @@
+using EdgePose.Core.Contract;
 using EdgePose.Runtime.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -182,11 +183,12 @@ public sealed class ModelHostTests : IDisposable
 
         var host = services.GetRequiredService<IModelHost>();
         Assert.Equal(ModelState.Loading, host.State);
-        Assert.Equal(["cuda", "cpu"], services.GetRequiredService<IOptions<InferenceOptions>>().Value.ExecutionProviders);
+        Assert.Equal([ExecutionProvider.Cuda, ExecutionProvider.Cpu], services.GetRequiredService<IOptions<InferenceOptions>>().Value.ExecutionProviders);
 
+        // The binder drops a list item it cannot convert; validation reports it.
         configuration["EdgePose:Inference:ExecutionProviders:1"] = "OpenVINO";
         await using var invalid = new ServiceCollection().AddInference(configuration).BuildServiceProvider();
         var error = Assert.Throws<OptionsValidationException>(() => invalid.GetRequiredService<IOptions<InferenceOptions>>().Value);
-        Assert.Contains("EdgePose:Inference:ExecutionProviders", error.Message, StringComparison.Ordinal);
+        Assert.Equal("EdgePose:Inference:ExecutionProviders:1 = 'OpenVINO': must be one of TensorRT, CUDA, CPU.", Assert.Single(error.Failures));
     }
 }

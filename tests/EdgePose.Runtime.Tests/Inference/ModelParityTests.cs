@@ -1,7 +1,7 @@
 using System.Text.Json;
-using EdgePose.Runtime.Geometry;
+using EdgePose.Core.Geometry;
 using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Tests.Inference;

@@ -72,7 +72,7 @@ public sealed class OrtSessionFactoryTests
     [Fact]
     public void Providers_this_build_lacks_are_skipped_and_logged_once_per_process()
     {
-        var factory = Factory("tensorrt", "CUDA", "cpu");
+        var factory = Factory(ExecutionProvider.TensorRt, ExecutionProvider.Cuda, ExecutionProvider.Cpu);
 
         for (var i = 0; i < 2; i++)
         {
@@ -97,7 +97,7 @@ public sealed class OrtSessionFactoryTests
     public void The_loader_error_names_the_missing_library(string loaderError, string expected) =>
         Assert.Equal(expected, ProviderLibraries.Describe("libonnxruntime_providers_cuda.so", loaderError));
 
-    private OrtSessionFactory Factory(params string[] providers)
+    private OrtSessionFactory Factory(params ExecutionProvider[] providers)
     {
         var options = InferenceTestKit.Options();
         options.ExecutionProviders = [.. providers];

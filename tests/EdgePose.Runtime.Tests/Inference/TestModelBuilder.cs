@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Contract;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Tests.Inference.Onnx;
 using Google.Protobuf;
 

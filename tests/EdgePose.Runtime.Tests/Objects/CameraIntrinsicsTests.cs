@@ -1,4 +1,4 @@
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Tests.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

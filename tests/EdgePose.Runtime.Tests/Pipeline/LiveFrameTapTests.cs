@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
+using EdgePose.Core.Poses;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Tests.Pipeline;

@@ -1,7 +1,7 @@
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 using EdgePose.Runtime.Tests.Capture;
 using EdgePose.Runtime.Tests.Inference;
 using Microsoft.Extensions.Configuration;
@@ -103,7 +103,7 @@ public sealed class PipelineServiceTests : IDisposable
         });
         var registry = Prometheus.Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(registry);
-        builder.Services.AddEdgePoseRuntime(builder.Configuration, registry);
+        builder.Services.AddEdgePoseRuntime(builder.Configuration, registry).AddSyntheticCamera(builder.Configuration);
         return builder.Build();
     }
 }

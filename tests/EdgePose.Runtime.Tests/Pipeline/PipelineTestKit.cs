@@ -1,8 +1,8 @@
-using EdgePose.Runtime.Geometry;
+using EdgePose.Core.Geometry;
 using EdgePose.Runtime.Inference;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Scene;
+using EdgePose.Simulation.Scene;
 using EdgePose.Runtime.Tests.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
+using EdgePose.Core.Poses;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
 using EdgePose.Runtime.Tests.Inference;
 
 namespace EdgePose.Runtime.Tests.Pipeline;

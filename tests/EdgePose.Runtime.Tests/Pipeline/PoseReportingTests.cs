@@ -1,7 +1,7 @@
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Runtime.Poses;
+using EdgePose.Core.Poses;
 
 namespace EdgePose.Runtime.Tests.Pipeline;
 

@@ -1,6 +1,6 @@
-using EdgePose.Runtime.Geometry;
-using EdgePose.Runtime.Objects;
-using EdgePose.Runtime.Scene;
+using EdgePose.Core.Geometry;
+using EdgePose.Core.Objects;
+using EdgePose.Simulation.Scene;
 using OpenCvSharp;
 using OpenCvSharp.Aruco;
 

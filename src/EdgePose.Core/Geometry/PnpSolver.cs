@@ -1,0 +1,254 @@
+using System.Collections.Immutable;
+using EdgePose.Core.Objects;
+using OpenCvSharp;
+
+namespace EdgePose.Core.Geometry;
+
+/// <summary>A PnP solution: T_camera_points, its reprojection error and covariance.</summary>
+public sealed record PnpSolution(RigidTransform Pose, double RmsReprojectionErrorPx, ImmutableArray<double> Covariance);
+
+/// <summary>SolvePnP plus what the grasp controller needs beyond the pose: reprojection error and a 6×6 covariance.</summary>
+public static class PnpSolver
+{
+    /// <summary>
+    /// Below this pixel noise the covariance would claim more certainty than any real detector delivers
+    /// (exact synthetic projections give zero residuals).
+    /// </summary>
+    public const double MinimumPixelSigma = 0.25;
+
+    /// <param name="refineIteratively">After <paramref name="method"/>, refine with the iterative solver from its result; the covariance is computed once, at the end.</param>
+    public static PnpSolution? Solve(
+        IReadOnlyList<Vec3> objectPoints,
+        IReadOnlyList<Point2d> imagePoints,
+        CameraIntrinsics camera,
+        SolvePnPMethod method,
+        RigidTransform? initialGuess = null,
+        bool refineIteratively = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
+        if (objectPoints.Count < 4)
+        {
+            return null;
+        }
+
+        using var objectMat = ToMat(objectPoints);
+        using var imageMat = ToMat(imagePoints);
+        using var k = Mat.FromArray(camera.CameraMatrix());
+        using var distortion = DistortionMat(camera);
+        using var rvec = new Mat();
+        using var tvec = new Mat();
+        var useGuess = initialGuess is not null;
+        if (initialGuess is { } guess)
+        {
+            SetVector(rvec, guess.Rotation.ToRodrigues());
+            SetVector(tvec, guess.Translation);
+        }
+
+        try
+        {
+            Cv2.SolvePnP(objectMat, imageMat, k, distortion, rvec, tvec, useGuess, method);
+            if (refineIteratively && !rvec.Empty() && !tvec.Empty())
+            {
+                // Closed-form solvers (EPnP) seed; Levenberg-Marquardt then minimises the reprojection error itself.
+                Cv2.SolvePnP(objectMat, imageMat, k, distortion, rvec, tvec, useExtrinsicGuess: true, SolvePnPMethod.Iterative);
+            }
+        }
+        catch (OpenCVException)
+        {
+            // Degenerate point sets (collinear, coincident) make OpenCV assert; that is "no pose", not a crash.
+            return null;
+        }
+
+        if (rvec.Empty() || tvec.Empty())
+        {
+            return null;
+        }
+
+        var pose = RigidTransform.FromRodrigues(GetVector(rvec), GetVector(tvec));
+        if (pose.Translation.Z <= 0 || !double.IsFinite(pose.Translation.Length))
+        {
+            return null;
+        }
+
+        var (rms, covariance) = Evaluate(objectPoints, imagePoints, camera, pose);
+        return new PnpSolution(pose, rms, covariance);
+    }
+
+    /// <summary>
+    /// RMS reprojection error of <paramref name="pose"/> and its covariance, Σ = σ²(JᵀJ)⁻¹ with J the projection Jacobian
+    /// w.r.t. (t, rvec) and σ² the residual variance (2N − 6 degrees of freedom). Evaluating at any frame's pose
+    /// (object, grasp) with the points expressed in that frame gives that frame's covariance.
+    /// </summary>
+    public static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose)
+    {
+        var n = objectPoints.Count;
+        using var projected = new Mat();
+        using var jacobian = new Mat();
+        ProjectInto(objectPoints, camera, pose, projected, jacobian);
+
+        var sumSquares = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var p = projected.At<Point2d>(i);
+            var dx = p.X - imagePoints[i].X;
+            var dy = p.Y - imagePoints[i].Y;
+            sumSquares += (dx * dx) + (dy * dy);
+        }
+
+        var rms = Math.Sqrt(sumSquares / n);
+        var dof = Math.Max(1, (2 * n) - 6);
+        var sigmaSquared = Math.Max(sumSquares / dof, MinimumPixelSigma * MinimumPixelSigma);
+
+        // OpenCV's Jacobian columns are (rvec, tvec, f, c, distortion); reorder to (t, r) as ROS covariances are.
+        var jtj = new double[6, 6];
+        Span<double> j = stackalloc double[6];
+        for (var row = 0; row < 2 * n; row++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                j[c] = jacobian.At<double>(row, c + 3);
+                j[c + 3] = jacobian.At<double>(row, c);
+            }
+
+            for (var a = 0; a < 6; a++)
+            {
+                for (var b = 0; b < 6; b++)
+                {
+                    jtj[a, b] += j[a] * j[b];
+                }
+            }
+        }
+
+        using var information = Mat.FromArray(jtj);
+        using var inverse = new Mat();
+        var covariance = new double[36];
+        if (Cv2.Invert(information, inverse, DecompTypes.SVD) > 1e-12)
+        {
+            for (var a = 0; a < 6; a++)
+            {
+                for (var b = 0; b < 6; b++)
+                {
+                    covariance[(a * 6) + b] = inverse.At<double>(a, b) * sigmaSquared;
+                }
+            }
+        }
+        else
+        {
+            // Degenerate geometry: the pose is unconstrained along some direction; say so instead of inventing a number.
+            Array.Fill(covariance, double.PositiveInfinity);
+        }
+
+        return (rms, [.. covariance]);
+    }
+
+    /// <summary>Re-expresses a covariance after a fixed change of reference frame (T_base_camera · pose): both blocks rotate.</summary>
+    public static ImmutableArray<double> RotateCovariance(ImmutableArray<double> covariance, Rotation3 rotation)
+    {
+        var b = new double[6, 6];
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                b[i, j] = rotation[i, j];
+                b[i + 3, j + 3] = rotation[i, j];
+            }
+        }
+
+        return TransformCovariance(covariance, b);
+    }
+
+    /// <summary>First-order propagation through a linear map: Σ' = J Σ Jᵀ.</summary>
+    public static ImmutableArray<double> TransformCovariance(ImmutableArray<double> covariance, double[,] jacobian)
+    {
+        var result = new double[36];
+        for (var a = 0; a < 6; a++)
+        {
+            for (var b = 0; b < 6; b++)
+            {
+                var sum = 0.0;
+                for (var p = 0; p < 6; p++)
+                {
+                    for (var q = 0; q < 6; q++)
+                    {
+                        sum += jacobian[a, p] * covariance[(p * 6) + q] * jacobian[b, q];
+                    }
+                }
+
+                result[(a * 6) + b] = sum;
+            }
+        }
+
+        return [.. result];
+    }
+
+    public static Point2d[] Project(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose)
+    {
+        using var projected = new Mat();
+        ProjectInto(objectPoints, camera, pose, projected, jacobian: null);
+        var result = new Point2d[objectPoints.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = projected.At<Point2d>(i);
+        }
+
+        return result;
+    }
+
+    /// <summary>cv::projectPoints of <paramref name="objectPoints"/> at <paramref name="pose"/>, with the Jacobian when asked for.</summary>
+    private static void ProjectInto(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose, Mat projected, Mat? jacobian)
+    {
+        using var objectMat = ToMat(objectPoints);
+        using var k = Mat.FromArray(camera.CameraMatrix());
+        using var distortion = DistortionMat(camera);
+        using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
+        using var tvec = Mat.FromArray(pose.Translation.ToArray());
+        if (jacobian is null)
+        {
+            Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected);
+        }
+        else
+        {
+            Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected, jacobian);
+        }
+    }
+
+    /// <summary>Mat.FromArray rejects an empty array; an empty Mat is how OpenCV spells "no distortion".</summary>
+    private static Mat DistortionMat(CameraIntrinsics camera) =>
+        camera.Distortion.IsDefaultOrEmpty ? new Mat() : Mat.FromArray(camera.DistortionArray());
+
+    private static Mat ToMat(IReadOnlyList<Vec3> points)
+    {
+        var mat = new Mat(points.Count, 1, MatType.CV_64FC3);
+        for (var i = 0; i < points.Count; i++)
+        {
+            mat.Set(i, new Vec3d(points[i].X, points[i].Y, points[i].Z));
+        }
+
+        return mat;
+    }
+
+    private static Mat ToMat(IReadOnlyList<Point2d> points)
+    {
+        var mat = new Mat(points.Count, 1, MatType.CV_64FC2);
+        for (var i = 0; i < points.Count; i++)
+        {
+            mat.Set(i, points[i]);
+        }
+
+        return mat;
+    }
+
+    private static void SetVector(Mat mat, Vec3 value)
+    {
+        using var source = Mat.FromArray(value.ToArray());
+        source.CopyTo(mat);
+    }
+
+    private static Vec3 GetVector(Mat mat)
+    {
+        using var m64 = new Mat();
+        mat.ConvertTo(m64, MatType.CV_64FC1);
+        return new Vec3(m64.At<double>(0), m64.At<double>(1), m64.At<double>(2));
+    }
+}

@@ -1,0 +1,3 @@
+using EdgePose.Lab.Cli;
+
+return await LabCommandLine.InvokeAsync(args);
