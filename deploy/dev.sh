@@ -32,7 +32,11 @@ case "${1:-}" in
   test)
     shift
     # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit.
-    install_packages prometheus systemd
+    # The Python client (clients/python) is built with protoc + the gRPC plugin (libprotobuf-dev: the well-known
+    # types) and tested in a venv over Debian's grpcio, protobuf, numpy, OpenCV and pytest.
+    install_packages prometheus systemd \
+      python3-venv python3-pip python3-setuptools python3-grpcio python3-protobuf python3-numpy python3-opencv \
+      python3-pytest protobuf-compiler libprotobuf-dev protobuf-compiler-grpc
     dotnet build EdgePose.sln -c Release
     # The Jetson build (Dockerfile.jetson's first stage) must restore and publish from our feed without the arm64
     # OpenCvSharp runtime and the ONNX Runtime GPU packages; the board gets those natives from the image or JetPack.
@@ -52,6 +56,8 @@ case "${1:-}" in
       echo "dev.sh: no PyTorch for /usr/bin/python3: skipping the training smoke run" >&2
     fi
     dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
+    # The Python client against the daemon just built.
+    clients/python/tests/run.sh
     ;;
   *)
     echo "usage: deploy/dev.sh run [edgepose args] | deploy/dev.sh test [dotnet test args]" >&2
