@@ -17,6 +17,7 @@ internal static class EvaluationPlots
             ErrorCdf(outputFolder, "position_error_cdf.png", report, "Position error (mm)", s => s.PositionErrorMeters * 1000, requirements.PositionMeters.Below * 1000),
             ErrorCdf(outputFolder, "angle_error_cdf.png", report, "Angle error (°)", s => s.AngleErrorDegrees, requirements.AngleDegrees.Below),
             LatencyHistogram(outputFolder, report),
+            ReliabilityCurve(outputFolder, report),
         };
         files.AddRange(report.Estimators.Select(e => FailureShares(outputFolder, e)));
         return files;
@@ -55,6 +56,32 @@ internal static class EvaluationPlots
         plot.Axes.SetLimitsX(0, 4 * (limit ?? 1));
         plot.ShowLegend(Alignment.LowerRight);
         return Save(plot, folder, file);
+    }
+
+    /// <summary>Share grasp-ready per confidence bin of the served poses; a calibrated estimator follows the diagonal, and
+    /// the bins above its threshold should sit near the top.</summary>
+    private static string ReliabilityCurve(string folder, EvaluationReport report)
+    {
+        var plot = new Plot();
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LinePattern = LinePattern.Dotted;
+        diagonal.LegendText = "calibrated";
+        foreach (var estimator in report.Estimators)
+        {
+            var bins = estimator.Summary.Reliability.Where(b => b.Frames > 0).ToArray();
+            var line = plot.Add.ScatterLine(
+                bins.Select(b => (b.Low + b.High) / 2).ToArray(), bins.Select(b => b.GraspReadyRate).ToArray());
+            line.LegendText = estimator.Summary.Name;
+            line.LineWidth = 2;
+            line.MarkerSize = 6;
+        }
+
+        plot.Title("Reliability: share grasp-ready per confidence bin of served poses");
+        plot.XLabel("confidence");
+        plot.YLabel("share grasp-ready");
+        plot.Axes.SetLimits(0, 1, 0, 1.02);
+        plot.ShowLegend(Alignment.UpperLeft);
+        return Save(plot, folder, "reliability.png");
     }
 
     private static string LatencyHistogram(string folder, EvaluationReport report)

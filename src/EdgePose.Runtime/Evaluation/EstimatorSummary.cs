@@ -6,6 +6,9 @@ public sealed record RequirementResult(string Name, string Description, double? 
     public bool Passed => PassRate >= MinPassRate;
 }
 
+/// <summary>Frames whose served pose had a confidence in [Low, High), and the share of them that was grasp-ready.</summary>
+public sealed record ReliabilityBin(double Low, double High, int Frames, double GraspReadyRate);
+
 /// <summary>Everything one estimator scored on one dataset. Rates are over all frames; error distributions over found frames only.</summary>
 public sealed record EstimatorSummary(
     string Name,
@@ -13,6 +16,7 @@ public sealed record EstimatorSummary(
     int Frames,
     double FoundRate,
     double GraspReadyRate,
+    double WrongPoseRate,
     Distribution PositionErrorMeters,
     Distribution AngleErrorDegrees,
     Distribution AddMeters,
@@ -23,8 +27,12 @@ public sealed record EstimatorSummary(
     IReadOnlyDictionary<string, Distribution> StageLatencySeconds,
     IReadOnlyList<RequirementResult> Requirements,
     IReadOnlyDictionary<string, int> Sources,
-    IReadOnlyDictionary<string, int> FallbackReasons)
+    IReadOnlyDictionary<string, int> FallbackReasons,
+    IReadOnlyList<ReliabilityBin> Reliability)
 {
+    /// <summary>Confidence bins of the reliability curve: tenths of [0, 1], the last one closed.</summary>
+    public const int ReliabilityBins = 10;
+
     public static readonly IReadOnlyList<(string Name, Func<FrameLatency, double> Value)> Stages =
     [
         ("preprocess", l => l.Preprocess), ("inference", l => l.Inference), ("pnp", l => l.Pnp), ("baseline", l => l.Baseline),
@@ -44,6 +52,7 @@ public sealed record EstimatorSummary(
             samples.Count,
             Rate(s => s.Found),
             Rate(requirements.IsGraspReady),
+            Rate(requirements.IsWrongPose),
             Distribution.Of(found.Select(s => s.PositionErrorMeters!.Value)),
             Distribution.Of(found.Select(s => s.AngleErrorDegrees!.Value)),
             Distribution.Of(found.Select(s => s.AddMeters!.Value)),
@@ -54,8 +63,24 @@ public sealed record EstimatorSummary(
             Stages.ToDictionary(s => s.Name, s => Distribution.Of(frames.Select(s.Value))),
             [.. requirements.All.Select(r => new RequirementResult(r.Name, r.Description, r.Below, r.MinPassRate, Rate(r.Passes)))],
             Count(samples, s => s.Source),
-            Count(samples, s => s.FallbackReason));
+            Count(samples, s => s.FallbackReason),
+            ReliabilityOf(found, requirements));
     }
+
+    /// <summary>What a confidence means: per bin of served poses, the share that was grasp-ready. Empty bins are kept, so
+    /// every report has the same rows.</summary>
+    private static ReliabilityBin[] ReliabilityOf(IReadOnlyList<SampleOutcome> found, EvaluationRequirements requirements) =>
+    [
+        .. Enumerable.Range(0, ReliabilityBins).Select(bin =>
+        {
+            var inBin = found.Where(s => Math.Min((int)(s.Confidence * ReliabilityBins), ReliabilityBins - 1) == bin).ToArray();
+            return new ReliabilityBin(
+                (double)bin / ReliabilityBins,
+                (double)(bin + 1) / ReliabilityBins,
+                inBin.Length,
+                inBin.Length == 0 ? 0 : (double)inBin.Count(requirements.IsGraspReady) / inBin.Length);
+        }),
+    ];
 
     private static Dictionary<string, int> Count(IReadOnlyList<SampleOutcome> samples, Func<SampleOutcome, string> key) =>
         samples.GroupBy(key).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());

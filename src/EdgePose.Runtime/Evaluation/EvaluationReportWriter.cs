@@ -66,6 +66,7 @@ public static class EvaluationReportWriter
                 ["frames"] = summary.Frames,
                 ["found_rate"] = summary.FoundRate,
                 ["grasp_ready_rate"] = summary.GraspReadyRate,
+                ["wrong_pose_rate"] = summary.WrongPoseRate,
                 ["position_error_m"] = Errors(summary.PositionErrorMeters),
                 ["angle_error_deg"] = Errors(summary.AngleErrorDegrees),
                 ["add_m"] = Errors(summary.AddMeters),
@@ -83,6 +84,13 @@ public static class EvaluationReportWriter
                 }))),
                 ["sources"] = Counts(summary.Sources),
                 ["fallback_reasons"] = Counts(summary.FallbackReasons),
+                ["reliability"] = new JsonArray([.. summary.Reliability.Select(b => (JsonNode?)new JsonObject
+                {
+                    ["confidence_low"] = b.Low,
+                    ["confidence_high"] = b.High,
+                    ["frames"] = b.Frames,
+                    ["grasp_ready_rate"] = b.GraspReadyRate,
+                })]),
                 ["worst_frames"] = new JsonArray([.. worst.Select(w => (JsonNode?)new JsonObject
                 {
                     ["image_id"] = w.Sample.ImageId,
@@ -168,6 +176,7 @@ public static class EvaluationReportWriter
                 ("what", s => s.Description),
                 ("**grasp-ready rate**", s => $"**{Percent(s.GraspReadyRate)}**"),
                 ("found rate", s => Percent(s.FoundRate)),
+                ("wrong pose served (misses position or angle)", s => Percent(s.WrongPoseRate)),
                 ("ADD < 10% diameter", s => Percent(s.AddPassRate)),
                 ("ADD-S < 10% diameter", s => Percent(s.AddSPassRate)),
                 ("latency p50 / p95 / p99 (ms)", s => $"{Ms(s.LatencySeconds.Median)} / {Ms(s.LatencySeconds.P95)} / {Ms(s.LatencySeconds.P99)}"),
@@ -197,6 +206,12 @@ public static class EvaluationReportWriter
                 ("sources", s => string.Join(", ", s.Sources.Select(c => $"{c.Key} {c.Value}"))),
                 ("fallback reasons", s => string.Join(", ", s.FallbackReasons.Select(c => $"{c.Key} {c.Value}"))),
             ]);
+
+        Table(
+            "Reliability (served poses by confidence: frames, share grasp-ready)",
+            [.. Enumerable.Range(0, EstimatorSummary.ReliabilityBins).Select(bin => ((string, Func<EstimatorSummary, string>))(
+                $"{estimators[0].Reliability[bin].Low:0.0}–{estimators[0].Reliability[bin].High:0.0}",
+                s => s.Reliability[bin] is { Frames: > 0 } b ? $"{b.Frames}: {Percent(b.GraspReadyRate)}" : "–"))]);
 
         if (report.Gate is { } gate)
         {

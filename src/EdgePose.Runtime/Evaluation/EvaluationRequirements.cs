@@ -65,6 +65,10 @@ public sealed record EvaluationRequirements(
 
     public bool IsGraspReady(SampleOutcome sample) => PerFrame.All(r => r.Passes(sample));
 
+    /// <summary>A pose was served but misses the position or angle tolerance: for a grasp, worse than no pose at all.</summary>
+    public bool IsWrongPose(SampleOutcome sample) =>
+        sample.Found && !(sample.PositionErrorMeters < PositionMeters.Below && sample.AngleErrorDegrees < AngleDegrees.Below);
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <summary>Parses and checks a requirements file; <see cref="InvalidDataException"/> names the file and the field.</summary>

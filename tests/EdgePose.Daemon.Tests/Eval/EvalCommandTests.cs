@@ -25,7 +25,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
         }
 
         Assert.Equal(EvaluationRequirements.Default, EvaluationRequirements.Load(Path.Combine(output, "requirements.json")));
-        foreach (var plot in new[] { "position_error_cdf.png", "angle_error_cdf.png", "latency_histogram.png", "failure_share_baseline.png" })
+        foreach (var plot in new[] { "position_error_cdf.png", "angle_error_cdf.png", "latency_histogram.png", "reliability.png", "failure_share_baseline.png" })
         {
             using var image = OpenCvSharp.Cv2.ImRead(Path.Combine(output, plot));
             Assert.False(image.Empty(), plot);
@@ -46,6 +46,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
         var truth = dataset.Frames.ToDictionary(f => f.ImageId, f => DatasetEvaluation.Truth(f.GroundTruth[0]));
         var rows = File.ReadLines(_data.CsvPath).Skip(1).Select(line => line.Split(',')).ToArray();
         var ready = 0;
+        var wrong = 0;
         var positionErrors = new List<double>();
         foreach (var row in rows)
         {
@@ -56,12 +57,15 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
             var angle = Rotation3.AngleBetweenDegrees(estimate.Rotation, gt.Rotation);
             positionErrors.Add(position);
             ready += position < 0.01 && angle < 5 && double.Parse(row[6], CultureInfo.InvariantCulture) < 0.1 ? 1 : 0;
+            wrong += position < 0.01 && angle < 5 ? 0 : 1;
         }
 
         var baseline = _data.Report["estimators"]!["baseline"]!;
         Assert.Equal(EvaluatedDataset.Frames, baseline["frames"]!.GetValue<int>());
         Assert.Equal((double)rows.Length / EvaluatedDataset.Frames, baseline["found_rate"]!.GetValue<double>(), 12);
         Assert.Equal((double)ready / EvaluatedDataset.Frames, baseline["grasp_ready_rate"]!.GetValue<double>(), 12);
+        Assert.Equal((double)wrong / EvaluatedDataset.Frames, baseline["wrong_pose_rate"]!.GetValue<double>(), 12);
+        Assert.Equal(rows.Length, baseline["reliability"]!.AsArray().Sum(b => b!["frames"]!.GetValue<int>()));
         Assert.Equal(baseline["grasp_ready_rate"]!.GetValue<double>(), baseline["requirements"]!["grasp_ready"]!["pass_rate"]!.GetValue<double>(), 12);
         Assert.True(rows.Length > 0, "the baseline should find the box in some frames");
         Assert.Equal(positionErrors.Max(), baseline["position_error_m"]!["max"]!.GetValue<double>(), 6);

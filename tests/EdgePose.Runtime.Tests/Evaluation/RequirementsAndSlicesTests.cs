@@ -54,6 +54,27 @@ public sealed class RequirementsAndSlicesTests
     }
 
     [Fact]
+    public void Wrong_poses_are_served_poses_that_miss_position_or_angle_and_reliability_bins_them_by_confidence()
+    {
+        SampleOutcome[] samples =
+        [
+            Sample(new Vec3(0.003, 0, 0), imageId: 0, confidence: 0.95),   // ready
+            Sample(new Vec3(0.02, 0, 0), imageId: 1, confidence: 0.92),    // wrong: position
+            Sample(Vec3.Zero, degrees: 7, imageId: 2, confidence: 0.35),   // wrong: angle
+            Sample(Vec3.Zero, latency: 0.2, imageId: 3, confidence: 1.0),  // accurate but late: not wrong, not ready
+            Sample(null, imageId: 4),                                       // not served: never wrong
+        ];
+        var summary = EstimatorSummary.Of("model", "model-only", samples, Defaults);
+        Assert.Equal(0.4, summary.WrongPoseRate, 12);
+        Assert.Equal(EstimatorSummary.ReliabilityBins, summary.Reliability.Count);
+        var top = summary.Reliability[^1];
+        Assert.Equal((0.9, 1.0, 3), (top.Low, top.High, top.Frames));
+        Assert.Equal(1.0 / 3, top.GraspReadyRate, 12);
+        Assert.Equal((1, 0.0), (summary.Reliability[3].Frames, summary.Reliability[3].GraspReadyRate));
+        Assert.Equal(4, summary.Reliability.Sum(b => b.Frames));
+    }
+
+    [Fact]
     public void The_gate_fails_a_candidate_with_a_lower_grasp_ready_rate_than_the_model_it_replaces()
     {
         var lenient = Defaults with
