@@ -80,6 +80,12 @@ def test_enums_are_the_protos_numbers_without_the_type_prefix():
     assert FallbackReason.POLICY_MARKER_VISIBLE == pb.FALLBACK_REASON_POLICY_MARKER_VISIBLE
 
 
+def test_an_enum_value_from_a_newer_daemon_is_kept_rather_than_refused():
+    pose = ObjectPose.from_proto(pb.ObjectPose(object_id="box", source=7, fallback_reason=42))
+    assert (pose.source, pose.source.name) == (7, "UNKNOWN_7")
+    assert (pose.fallback_reason, pose.fallback_reason.name) == (42, "UNKNOWN_42")
+
+
 def test_pose_result_keeps_times_exact_and_finds_poses_by_object():
     result = PoseResult.from_proto(pose_result(object_pose()))
     assert result.frame_sequence == 42

@@ -20,11 +20,20 @@ import numpy as np
 from edgepose.v1 import edgepose_pb2 as pb
 
 
+class _ProtoEnum(enum.IntEnum):
+    @classmethod
+    def _missing_(cls, value):
+        # A newer daemon may send a value this client's proto does not know yet (proto3 enums are open): keep it.
+        member = int.__new__(cls, value)
+        member._name_, member._value_ = f"UNKNOWN_{value}", value
+        return member
+
+
 def _proto_enum(name: str) -> type:
     """A Python enum with the proto enum's numbers, its members named without the proto's type prefix."""
     prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "_"
     values = pb.DESCRIPTOR.enum_types_by_name[name].values
-    return enum.IntEnum(name, {v.name[len(prefix):]: v.number for v in values})
+    return _ProtoEnum(name, {v.name[len(prefix):]: v.number for v in values})
 
 
 # Derived from the proto, so the numbers and names are the C# daemon's.
