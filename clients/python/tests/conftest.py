@@ -10,12 +10,13 @@ import shlex
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from edgepose_client import EdgePoseClient
+from edgepose_client import EdgePoseClient, UnavailableError
 
 REPO = Path(__file__).resolve().parents[3]
 DAEMON = shlex.split(os.environ.get("EDGEPOSE", "dotnet src/EdgePose.Daemon/bin/Release/net10.0/edgepose.dll"))
@@ -28,28 +29,50 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Daemon:
+    """The built daemon as a process, serving on free loopback ports once started."""
+
+    def __init__(self):
+        self.address = f"127.0.0.1:{free_port()}"
+        self._log = tempfile.TemporaryFile()
+        # The CI machine is shared and slow: a model answer over the default 60 ms budget is replaced by the baseline
+        # or "not found", which would make the estimate tests depend on load. The budget is not what they are about.
+        self.process = subprocess.Popen(
+            [*DAEMON, "--grpc-address", self.address, "--metrics-address", f"127.0.0.1:{free_port()}",
+             "--set", "EdgePose:Pipeline:ModelLatencyBudget=00:00:10",
+             "--set", "EdgePose:Pipeline:LatencyBudget=00:00:10"],
+            cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "Daemon":
+        deadline = time.monotonic() + 90
+        with EdgePoseClient(self.address, timeout=5) as client:
+            while True:
+                try:
+                    client.wait_until_serving(timeout=1)
+                    return self
+                except UnavailableError:
+                    if self.process.poll() is None and time.monotonic() < deadline:
+                        continue
+                code = self.process.poll()
+                self._log.seek(0)
+                log = self._log.read().decode()[-4000:]
+                self.__exit__()
+                why = "not serving after 90 s" if code is None else f"exited with code {code} before serving"
+                raise AssertionError(f"daemon {why}:\n{log}")
+
+    def stop(self) -> int:
+        self.process.terminate()
+        return self.process.wait(timeout=30)
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self._log.close()
+
+
 @pytest.fixture(scope="session")
 def daemon_address():
-    address = f"127.0.0.1:{free_port()}"
-    log = tempfile.TemporaryFile()
-    # The CI machine is shared and slow: a model answer over the default 60 ms budget is replaced by the baseline or
-    # "not found", which would make the estimate tests depend on load. The budget is not what these tests are about.
-    process = subprocess.Popen(
-        [*DAEMON, "--grpc-address", address, "--metrics-address", f"127.0.0.1:{free_port()}",
-         "--set", "EdgePose:Pipeline:ModelLatencyBudget=00:00:10", "--set", "EdgePose:Pipeline:LatencyBudget=00:00:10"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        with EdgePoseClient(address, timeout=5) as client:
-            try:
-                client.wait_until_serving(timeout=90)
-            except Exception:
-                log.seek(0)
-                raise AssertionError(f"daemon did not serve (exit {process.poll()}):\n{log.read().decode()[-4000:]}")
-        yield address
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with Daemon() as daemon:
+        yield daemon.address
 
 
 @pytest.fixture()

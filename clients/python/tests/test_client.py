@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import OBJECT_ID, free_port
+from conftest import OBJECT_ID, Daemon, free_port
 from edgepose_client import (EdgePoseClient, EdgePoseError, Intrinsics, InvalidRequestError, PoseSource,
                              ReferenceFrame, StalePoseError, UnavailableError)
 
@@ -61,6 +61,16 @@ def test_stream_for_a_duration_ends_by_itself(client):
     assert 1 <= len(results) <= 1.5 * 5 + 1, len(results)
     sequences = [r.frame_sequence for r in results]
     assert sequences == sorted(set(sequences)), sequences
+
+
+def test_a_stream_raises_unavailable_when_the_daemon_stops():
+    with Daemon() as daemon, EdgePoseClient(daemon.address) as client:
+        stream = client.stream(OBJECT_ID)
+        next(stream)
+        assert daemon.stop() == 0
+        with pytest.raises(UnavailableError):
+            for _ in stream:
+                pass
 
 
 def test_stream_with_a_negative_rate_raises_invalid(client):

@@ -84,7 +84,7 @@ def encode_png(image: np.ndarray) -> bytes:
 
 class PoseStream(Iterator[PoseResult]):
     """Results as the daemon publishes them, oldest first. Ends when ``cancel()`` is called (or the ``with`` block
-    exits) or when the stream's duration has passed; raises UnavailableError when the daemon goes away."""
+    exits) or when the stream's duration has passed; raises UnavailableError when the daemon goes away or stops."""
 
     def __init__(self, call, bounded: bool):
         self._call = call
@@ -97,6 +97,11 @@ class PoseStream(Iterator[PoseResult]):
     def __next__(self) -> PoseResult:
         try:
             return PoseResult.from_proto(next(self._call))
+        except StopIteration:
+            if self._cancelled:
+                raise
+            # The daemon never ends a stream by itself except when it stops, and then it closes it with status OK.
+            raise UnavailableError(grpc.StatusCode.UNAVAILABLE, "the daemon ended the stream (stopping)") from None
         except grpc.RpcError as error:
             code = error.code()
             if (code == grpc.StatusCode.CANCELLED and self._cancelled) or (
