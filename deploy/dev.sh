@@ -37,14 +37,31 @@ case "${1:-}" in
     install_packages prometheus systemd \
       python3-venv python3-pip python3-setuptools python3-grpcio python3-protobuf python3-numpy python3-opencv \
       python3-pytest protobuf-compiler libprotobuf-dev protobuf-compiler-grpc
+    # node + npm: the Kubernetes manifests' schema check (deploy/k8s/validate, kubernetes-models from npm). A machine
+    # that already has a node with npm keeps it.
+    command -v npm >/dev/null || install_packages nodejs npm
+    npm ci --prefix deploy/k8s/validate --no-audit --no-fund --loglevel=error
     dotnet build EdgePose.sln -c Release
-    # The Jetson build (Dockerfile.jetson's first stage) must restore and publish from our feed without the arm64
-    # OpenCvSharp runtime and the ONNX Runtime GPU packages; the board gets those natives from the image or JetPack.
-    dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -o artifacts/publish/linux-arm64 -v quiet -nologo
-    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ]; then
+    # The Jetson build (Dockerfile.jetson's first stage): the GPU flavour's managed API (1.31.0) without any ONNX Runtime
+    # or OpenCvSharp natives; the board gets those from the image or JetPack. Shares the GPU flavour's obj/bin below.
+    dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -p:EdgePoseGpu=true \
+      --artifacts-path artifacts/gpu -o artifacts/publish/linux-arm64 -v quiet -nologo
+    if [ ! -x artifacts/publish/linux-arm64/edgepose ] || [ -e artifacts/publish/linux-arm64/libOpenCvSharpExtern.so ] \
+      || compgen -G 'artifacts/publish/linux-arm64/libonnxruntime*' >/dev/null \
+      || ! grep -q '"Microsoft.ML.OnnxRuntime.Managed/1.31.0"' artifacts/publish/linux-arm64/edgepose.deps.json; then
       echo "dev.sh: the linux-arm64 publish is not the expected self-contained build" >&2
       exit 1
     fi
+    # The GPU flavour (CUDA/TensorRT natives of Microsoft.ML.OnnxRuntime.Gpu.Linux), in its own obj/bin so it leaves the CPU
+    # build above, which the tests run, alone. No GPU here: the deploy tests run it to check it falls back to CPU.
+    dotnet publish src/EdgePose.Daemon -c Release -r linux-x64 --no-self-contained -p:EdgePoseGpu=true \
+      --artifacts-path artifacts/gpu -o artifacts/publish/gpu-linux-x64 -v quiet -nologo
+    for lib in libonnxruntime.so libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so libonnxruntime_providers_tensorrt.so; do
+      if [ ! -f "artifacts/publish/gpu-linux-x64/$lib" ]; then
+        echo "dev.sh: the GPU publish lacks $lib" >&2
+        exit 1
+      fi
+    done
     # The training recipe's smoke run (render a few frames, train a few steps, export, then the C# contract check and
     # parity test on the fresh model) when Debian's PyTorch is installed; models/training/train.sh installs it.
     if /usr/bin/python3 -c 'import torch, onnx, cv2, numpy' 2>/dev/null; then

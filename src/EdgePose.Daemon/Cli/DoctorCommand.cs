@@ -30,6 +30,8 @@ internal static class DoctorCommand
         var flags = binding.Flags(result);
         // The report is the output; only warnings from the checks themselves belong beside it.
         flags.TryAdd("Logging:LogLevel:Default", "Warning");
+        // Each execution provider's line below says why it did not load; its log warning would only repeat that.
+        flags.TryAdd($"Logging:LogLevel:{typeof(OrtSessionFactory).FullName}", "Error");
         await using var app = DaemonHost.Build(binding.ConfigFileValue(result), flags);
         foreach (var (section, _) in EffectiveOptions.Resolve(app.Services))
         {
@@ -41,7 +43,7 @@ internal static class DoctorCommand
             OpenCvVideoBackends.GstreamerAvailable ? "available" : "not in this OpenCV build (CSI cameras need an OpenCV built with GStreamer)");
 
         var providers = OrtEnv.Instance().GetAvailableProviders();
-        Report("OK", "onnxruntime", $"{OrtEnv.Instance().GetVersionString()}; providers: {string.Join(", ", providers)}");
+        Report("OK", "onnxruntime", $"{OrtEnv.Instance().GetVersionString()}; providers in this build: {string.Join(", ", providers)}");
 
         var modelHost = app.Services.GetRequiredService<IModelHost>();
         await modelHost.ReloadAsync(cancellationToken);
@@ -55,6 +57,16 @@ internal static class DoctorCommand
             Report(modelHost.State == ModelState.Absent ? "WARN" : "FAIL", "model", $"{modelHost.State}: {modelHost.LastError} (the baseline answers without it)");
         }
 
+        // After the model: a provider that loaded but could not build the model's session says so.
+        var sessions = app.Services.GetRequiredService<OrtSessionFactory>();
+        var configured = app.Services.GetRequiredService<IOptions<InferenceOptions>>().Value.EffectiveExecutionProviders
+            .Select(InferenceOptions.CanonicalExecutionProvider).ToHashSet();
+        foreach (var provider in InferenceOptions.AllowedExecutionProviders)
+        {
+            var (level, detail) = Describe(sessions.Probe(provider), configured.Contains(provider));
+            Report(level, $"ep {provider}", detail);
+        }
+
         Report(CheckCamera(app.Services.GetRequiredService<IFrameSourceFactory>(), cancellationToken, out var camera) ? "OK" : "FAIL", "camera", camera);
 
         var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Address;
@@ -66,6 +78,18 @@ internal static class DoctorCommand
 
         output.WriteLine(failures == 0 ? "All checks passed." : $"{failures} check(s) failed.");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>A provider that is not configured cannot fail the board; one that is, and does not work, is a warning: the next one serves.</summary>
+    private static (string Level, string Detail) Describe(ExecutionProviderStatus status, bool configured)
+    {
+        var unused = configured ? "" : " (not in EdgePose:Inference:ExecutionProviders)";
+        return status switch
+        {
+            { Loaded: false } => (configured ? "WARN" : "OK", $"{status.Device}: not loaded: {status.Problem}{unused}"),
+            { SessionError: { } error } => ("WARN", $"{status.Device}: loaded, but could not build the session of {error}"),
+            _ => ("OK", $"{status.Device}: loaded{unused}"),
+        };
     }
 
     private static bool CheckCamera(IFrameSourceFactory factory, CancellationToken cancellationToken, out string detail)

@@ -23,8 +23,8 @@ internal static partial class InferenceLog
         Message = "Execution provider {Provider} is not in this ONNX Runtime build (available: {Available}); skipping it")]
     public static partial void ProviderUnavailable(this ILogger logger, string provider, string available);
 
-    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Execution provider {Provider} failed to initialise; skipping it")]
-    public static partial void ProviderFailed(this ILogger logger, Exception exception, string provider);
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Execution provider {Provider} failed to load, skipping it: {Reason}")]
+    public static partial void ProviderFailed(this ILogger logger, string provider, string reason);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Information, Message = "Model file {Path} changed; reloading")]
     public static partial void ModelFileChanged(this ILogger logger, string path);
@@ -37,4 +37,8 @@ internal static partial class InferenceLog
 
     [LoggerMessage(EventId = 1109, Level = LogLevel.Debug, Message = "Model {Path} unchanged (sha256 {Sha256}); keeping the loaded session")]
     public static partial void ModelUnchanged(this ILogger logger, string path, string sha256);
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning,
+        Message = "Execution provider {Provider} could not build a session for model {Sha256}; falling back to {Next}: {Reason}")]
+    public static partial void ProviderSessionFailed(this ILogger logger, string provider, string sha256, string next, string reason);
 }

@@ -69,6 +69,10 @@ public sealed class InferenceOptions
     internal IReadOnlyList<string> EffectiveExecutionProviders =>
         ExecutionProviders is { Count: > 0 } configured ? configured : AllowedExecutionProviders;
 
+    /// <summary>The name as in <see cref="AllowedExecutionProviders"/> of a valid configured one ("cuda" → "CUDA").</summary>
+    internal static string CanonicalExecutionProvider(string configured) =>
+        AllowedExecutionProviders.First(p => p.Equals(configured, StringComparison.OrdinalIgnoreCase));
+
     internal bool HasValidExecutionProviders =>
         ExecutionProviders is null || ExecutionProviders.All(p => AllowedExecutionProviders.Contains(p, StringComparer.OrdinalIgnoreCase));
 

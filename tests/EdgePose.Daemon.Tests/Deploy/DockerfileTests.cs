@@ -26,7 +26,7 @@ public sealed partial class DockerfileTests
             }
         }
 
-        Assert.Equal(["publish", "onnxruntime", "opencv", "runtime"], stages);
+        Assert.Equal(["publish", "onnxruntime-build", "onnxruntime-supplied", "onnxruntime", "opencv", "runtime"], stages);
         Assert.Equal(3, copies);
     }
 
@@ -36,7 +36,10 @@ public sealed partial class DockerfileTests
         var packages = XDocument.Load(DeployTestKit.PathOf("Directory.Packages.props")).Descendants("PackageVersion")
             .ToDictionary(p => (string)p.Attribute("Include")!, p => (string)p.Attribute("Version")!);
 
-        Assert.Equal(packages["Microsoft.ML.OnnxRuntime"], Arg("ORT_VERSION"));
+        // The image publishes the GPU flavour: its managed API, pinned to the GPU natives' version, is what
+        // libonnxruntime.so must match.
+        Assert.Equal(packages["Microsoft.ML.OnnxRuntime.Gpu.Linux"], packages["Microsoft.ML.OnnxRuntime.Managed"]);
+        Assert.Equal(packages["Microsoft.ML.OnnxRuntime.Managed"], Arg("ORT_VERSION"));
         Assert.Equal(packages["OpenCvSharp4"], Arg("OPENCVSHARP_VERSION"));
         // OpenCvSharp 4.13.0.yyyymmdd wraps OpenCV 4.13.0.
         Assert.StartsWith(Arg("OPENCV_VERSION") + ".", packages["OpenCvSharp4"], StringComparison.Ordinal);
@@ -47,7 +50,9 @@ public sealed partial class DockerfileTests
     {
         var text = string.Join('\n', Lines);
         Assert.Contains("FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS publish", text);
-        Assert.Contains("dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained", text);
+        Assert.Contains("dotnet publish src/EdgePose.Daemon -c Release -r linux-arm64 --self-contained -p:EdgePoseGpu=true", text);
+        Assert.Contains("FROM onnxruntime-${ORT_SOURCE} AS onnxruntime", text);
+        Assert.Equal("ARG ORT_SOURCE=build", Assert.Single(Lines, l => l.StartsWith("ARG ORT_SOURCE=", StringComparison.Ordinal)));
         Assert.Contains("--use_tensorrt --tensorrt_home /usr/lib/aarch64-linux-gnu", text);
         Assert.Contains("CUDA_ARCHITECTURES=\"72;87\"", text);
         Assert.Contains("-D WITH_GSTREAMER=ON -D WITH_V4L=ON", text);

@@ -1,0 +1,31 @@
+using EdgePose.Daemon.Tests.Deploy;
+
+namespace EdgePose.Daemon.Tests.Cli;
+
+/// <summary>`edgepose doctor` as a field engineer runs it, on this build (the CPU package; the GPU flavour: Deploy/GpuFlavourTests).</summary>
+public sealed class DoctorCommandTests
+{
+    [Fact]
+    public async Task Each_execution_provider_says_whether_it_loaded_why_not_and_its_device()
+    {
+        var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "edgepose.dll"), "doctor", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}",
+             "--metrics-address", "", "--set", "EdgePose:Capture:Source=Synthetic", "--set", "EdgePose:Inference:ExecutionProviders:0=CUDA",
+             "--set", "EdgePose:Inference:ExecutionProviders:1=CPU"],
+            workingDirectory: AppContext.BaseDirectory);
+
+        Assert.True(exitCode == 0, stdout + stderr);
+        var lines = stdout.Split('\n');
+        Assert.Equal(
+            "OK   ep TensorRT    CUDA device 0: not loaded: not in this ONNX Runtime build (available: CPUExecutionProvider) (not in EdgePose:Inference:ExecutionProviders)",
+            Assert.Single(lines, l => l.Contains(" ep TensorRT ", StringComparison.Ordinal)));
+        Assert.Equal(
+            "WARN ep CUDA        CUDA device 0: not loaded: not in this ONNX Runtime build (available: CPUExecutionProvider)",
+            Assert.Single(lines, l => l.Contains(" ep CUDA ", StringComparison.Ordinal)));
+        Assert.Equal("OK   ep CPU         CPU: loaded", Assert.Single(lines, l => l.Contains(" ep CPU ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("OK   model", StringComparison.Ordinal) && l.EndsWith(" on CPU", StringComparison.Ordinal));
+        // The report says why CUDA is not used; its log warning would only repeat it.
+        Assert.DoesNotContain("1104", stdout + stderr);
+    }
+}
