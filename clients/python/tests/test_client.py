@@ -38,7 +38,7 @@ def test_latest_older_than_max_age_raises_stale_with_the_age(client):
 @pytest.mark.parametrize("object_id, max_age, message", [
     ("no-such-object", None, "unknown object_id 'no-such-object'"),
     (OBJECT_ID, -1.0, "max_age must not be negative"),
-])
+], ids=["unknown-object", "negative-max-age"])
 def test_latest_with_a_bad_request_raises_invalid(client, object_id, max_age, message):
     with pytest.raises(InvalidRequestError, match=message) as raised:
         client.latest(object_id, max_age=max_age)
@@ -124,7 +124,7 @@ def test_estimate_with_intrinsics_and_overlay_returns_a_jpeg(client, rendered):
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00\x90\x91h6",
      None, "could not be decoded"),
     (np.zeros((48, 64, 3), np.uint8), Intrinsics(0, 600, 32, 24), "fx and fy must be positive"),
-])
+], ids=["garbage", "empty", "truncated-png", "zero-fx"])
 def test_estimate_with_a_bad_image_or_intrinsics_raises_invalid(client, image, intrinsics, message):
     with pytest.raises(InvalidRequestError, match=message):
         client.estimate(image, intrinsics=intrinsics)
