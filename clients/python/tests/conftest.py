@@ -32,20 +32,23 @@ def free_port() -> int:
 class Daemon:
     """The built daemon as a process, serving on free loopback ports once started."""
 
-    def __init__(self):
+    def __init__(self, *settings: str, credentials=None):
+        """``settings``: extra ``Key=Value`` configuration (EdgePose:…), passed as --set; ``credentials``: what a
+        client needs to reach it (for TLS)."""
         self.address = f"127.0.0.1:{free_port()}"
+        self._credentials = credentials
         self._log = tempfile.TemporaryFile()
         # The CI machine is shared and slow: a model answer over the default 60 ms budget is replaced by the baseline
         # or "not found", which would make the estimate tests depend on load. The budget is not what they are about.
         self.process = subprocess.Popen(
             [*DAEMON, "--grpc-address", self.address, "--metrics-address", f"127.0.0.1:{free_port()}",
              "--set", "EdgePose:Pipeline:ModelLatencyBudget=00:00:10",
-             "--set", "EdgePose:Pipeline:LatencyBudget=00:00:10"],
+             "--set", "EdgePose:Pipeline:LatencyBudget=00:00:10", *(a for kv in settings for a in ("--set", kv))],
             cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> "Daemon":
         deadline = time.monotonic() + 90
-        with EdgePoseClient(self.address, timeout=5) as client:
+        with EdgePoseClient(self.address, timeout=5, credentials=self._credentials) as client:
             while True:
                 try:
                     client.wait_until_serving(timeout=1)

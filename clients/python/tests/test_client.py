@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import cv2
+import grpc
 import numpy as np
 import pytest
 
@@ -143,6 +144,31 @@ def test_status_describes_the_running_daemon(client):
     assert status.capture_connected
     assert status.frames_processed > 0
     assert status.message.capture.source.startswith("synthetic")
+
+
+def test_a_daemon_with_mutual_tls_answers_a_client_with_its_certificate_and_refuses_others(tmp_path):
+    def issue(name: str, *extra: str) -> None:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "1", "-subj", f"/CN={name}", "-keyout", str(tmp_path / f"{name}.key"),
+                        "-out", str(tmp_path / f"{name}.pem"), *extra], check=True, capture_output=True)
+
+    issue("server", "-addext", "subjectAltName=IP:127.0.0.1")
+    issue("client")
+
+    def read(name: str) -> bytes:
+        return (tmp_path / name).read_bytes()
+
+    credentials = grpc.ssl_channel_credentials(read("server.pem"), read("client.key"), read("client.pem"))
+    with Daemon(f"EdgePose:Grpc:CertificatePath={tmp_path / 'server.pem'}",
+                f"EdgePose:Grpc:CertificateKeyPath={tmp_path / 'server.key'}",
+                f"EdgePose:Grpc:ClientCaPath={tmp_path / 'client.pem'}", credentials=credentials) as daemon:
+        with EdgePoseClient(daemon.address, timeout=5, credentials=credentials) as client:
+            assert client.status().pipeline_state in ("READY", "DEGRADED")
+        without_certificate = grpc.ssl_channel_credentials(read("server.pem"))
+        for other in (EdgePoseClient(daemon.address, timeout=5, credentials=without_certificate),
+                      EdgePoseClient(daemon.address, timeout=5)):
+            with other, pytest.raises(UnavailableError):
+                other.status()
 
 
 def test_wait_until_serving_on_a_closed_port_raises_unavailable_after_the_timeout():
