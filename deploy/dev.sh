@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Developer entry point, used by the README and by .ci/run:
-#   deploy/dev.sh run   [edgepose args]  -- the daemon on its embedded default (synthetic camera, bundled model)
+#   deploy/dev.sh run   [edgepose args]  -- the daemon in development mode on its embedded default (synthetic camera, bundled model)
 #   deploy/dev.sh test                    -- every test
 # Works on a fresh Debian 12 machine with only the .NET SDK: installs the native libraries it needs first.
 set -euo pipefail
@@ -27,7 +27,8 @@ case "${1:-}" in
   run)
     shift
     install_packages
-    exec dotnet run --project src/EdgePose.Daemon -c Release -- "$@"
+    # Development mode: the embedded default's synthetic camera is allowed (production refuses it; results say synthetic).
+    DOTNET_ENVIRONMENT=Development exec dotnet run --project src/EdgePose.Daemon -c Release -- "$@"
     ;;
   test)
     shift

@@ -29,6 +29,17 @@ usage() { echo "usage: install.sh PUBLISH_DIR | install.sh --uninstall [--purge]
 say() { echo "install.sh: $*"; }
 # Effects outside the file tree (users, ownership, systemd) only on the real root; with DESTDIR they are reported.
 on_host() { if [ -n "$destdir" ]; then say "would run: $(printf "%q " "$@")"; else "$@"; fi; }
+# The service user owns $statedir, so it can plant a link there (models -> /etc/shadow's directory, say) for the next
+# root install to chmod and chown through: every path this script changes must be the real thing, not a link.
+refuse_links() {
+  local path
+  for path in "$@"; do
+    if [ -L "$destdir$path" ]; then
+      echo "install.sh: $path is a symbolic link; refusing to change modes or owners through it (remove it, check what it pointed at, run again)" >&2
+      exit 1
+    fi
+  done
+}
 systemd_running() { [ -z "$destdir" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
 
 install_build() {
@@ -45,6 +56,9 @@ install_build() {
   elif ! id -nG "$user" | tr ' ' '\n' | grep -qx video; then
     on_host usermod --append --groups video "$user"
   fi
+
+  refuse_links "$prefix" "$unit" "$confdir" "$confdir/edgepose.json" "$confdir/edgepose.json.sample" \
+    "$statedir" "$statedir/models" "$cachedir"
 
   # Binaries: staged next to the old tree and swapped in, so a failed copy never leaves half a build behind.
   local target="$destdir$prefix"
@@ -69,8 +83,9 @@ install_build() {
     say "installed $confdir/edgepose.json: set the camera and model there"
   fi
   # Root owns the configuration and models (the daemon only reads them); the daemon owns what it writes.
-  on_host chown root:"$user" "$confdir" "$confdir/edgepose.json" "$confdir/edgepose.json.sample" "$statedir/models"
-  on_host chown "$user:$user" "$statedir" "$cachedir"
+  # -h: even a link planted after the check above is changed itself, never what it points at.
+  on_host chown -h root:"$user" "$confdir" "$confdir/edgepose.json" "$confdir/edgepose.json.sample" "$statedir/models"
+  on_host chown -h "$user:$user" "$statedir" "$cachedir"
 
   if systemd_running; then
     systemctl daemon-reload

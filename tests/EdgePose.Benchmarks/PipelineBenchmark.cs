@@ -16,6 +16,7 @@ internal static class PipelineBenchmark
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
+            ["EdgePose:Capture:AllowSynthetic"] = "true",
             ["EdgePose:Capture:Synthetic:FramesPerSecond"] = cameraFps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["EdgePose:Pipeline:FallbackPolicy"] = policy,
             ["EdgePose:Inference:ModelPath"] = modelPath,

@@ -51,6 +51,7 @@ public sealed class RunningDaemon : IAsyncDisposable
             ["EdgePose:Grpc:Address"] = $"127.0.0.1:{grpcPort}",
             ["EdgePose:Metrics:Address"] = $"127.0.0.1:{metricsPort}",
             ["EdgePose:Capture:Source"] = "Synthetic",
+            ["EdgePose:Capture:AllowSynthetic"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

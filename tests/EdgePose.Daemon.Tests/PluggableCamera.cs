@@ -12,6 +12,7 @@ namespace EdgePose.Daemon.Tests;
 /// </summary>
 public sealed class PluggableCamera : IFrameSourceFactory
 {
+    private readonly ManualResetEventSlim _responsive = new(initialState: true);
     private volatile bool _pluggedIn;
 
     public PluggableCamera(bool pluggedIn) => _pluggedIn = pluggedIn;
@@ -20,6 +21,23 @@ public sealed class PluggableCamera : IFrameSourceFactory
     {
         get => _pluggedIn;
         set => _pluggedIn = value;
+    }
+
+    /// <summary>A driver stuck in a read: Read blocks, ignoring cancellation as a native call would, until this is false again.</summary>
+    public bool Hung
+    {
+        get => !_responsive.IsSet;
+        set
+        {
+            if (value)
+            {
+                _responsive.Reset();
+            }
+            else
+            {
+                _responsive.Set();
+            }
+        }
     }
 
     public IFrameSource Create() => new Device(this);
@@ -43,6 +61,7 @@ public sealed class PluggableCamera : IFrameSourceFactory
         public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)
         {
             truth = null;
+            owner._responsive.Wait(CancellationToken.None);
             cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(33));
             if (!owner.PluggedIn)
             {

@@ -34,8 +34,9 @@ internal static class ServeCommand
         }
 
         await app.WaitForShutdownAsync(CancellationToken.None);
-        await app.DisposeAsync();
         // Non-zero when a part of the daemon failed fatally and stopped the host, so Restart=on-failure acts.
-        return Environment.ExitCode;
+        var exitCode = DaemonExit.Code(app.Services);
+        await app.DisposeAsync();
+        return exitCode;
     }
 }

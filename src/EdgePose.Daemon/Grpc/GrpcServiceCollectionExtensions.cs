@@ -12,6 +12,9 @@ internal static class GrpcServiceCollectionExtensions
     {
         services.BindAndValidateSection<GrpcOptions>(configuration, GrpcOptions.SectionName, GrpcTls.Validate);
         services.AddSingleton<DaemonInfo>();
+        // Created with the host so uptime counts from the start, not from the first GetStatus.
+        services.AddHostedService(sp => new EagerSingleton<DaemonInfo>(sp.GetRequiredService<DaemonInfo>()));
+        services.AddSingleton<EstimateAdmission>();
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton<HealthReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthReporter>());
@@ -19,6 +22,7 @@ internal static class GrpcServiceCollectionExtensions
         services.AddGrpc(o => o.Interceptors.Add<GrpcMetricsInterceptor>());
         // One instance for all calls (its dependencies are singletons), so streams share the mapped result.
         services.AddSingleton<PoseGrpcService>();
+        services.AddSingleton<global::Grpc.AspNetCore.Server.Model.IServiceMethodProvider<PoseGrpcService>, StrictRequestParsing>();
         services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<GrpcOptions>>((grpc, ours) =>
             {
@@ -30,12 +34,11 @@ internal static class GrpcServiceCollectionExtensions
         return services;
     }
 
-    public static WebApplication MapPoseGrpc(this WebApplication app, int grpcPort)
+    public static WebApplication MapPoseGrpc(this WebApplication app)
     {
-        var host = $"*:{grpcPort}";
-        app.MapGrpcService<PoseGrpcService>().RequireHost(host);
-        app.MapGrpcService<HealthServiceImpl>().RequireHost(host);
-        app.MapGrpcReflectionService().RequireHost(host);
+        app.MapGrpcService<PoseGrpcService>().OnlyOn(Listener.Grpc).Add(StrictRequestParsing.PreferStrictParsing);
+        app.MapGrpcService<HealthServiceImpl>().OnlyOn(Listener.Grpc);
+        app.MapGrpcReflectionService().OnlyOn(Listener.Grpc);
         return app;
     }
 

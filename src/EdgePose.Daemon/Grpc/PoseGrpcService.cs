@@ -14,7 +14,8 @@ namespace EdgePose.Daemon.Grpc;
 
 internal sealed class PoseGrpcService(
     IPoseResultStore store,
-    IPoseEstimator estimator,
+    [FromKeyedServices(PoseEstimators.OnDemand)] IPoseEstimator estimator,
+    EstimateAdmission admission,
     Workcell workcell,
     ICaptureMonitor capture,
     IModelHost modelHost,
@@ -23,6 +24,15 @@ internal sealed class PoseGrpcService(
     DaemonInfo daemon,
     TimeProvider timeProvider) : V1.PoseService.PoseServiceBase
 {
+    /// <summary>One result per 1000 s; lower rates are typos (and 1/rate overflows a TimeSpan long before 1e-300).</summary>
+    private const double MinRateHz = 0.001;
+
+    /// <summary>Longest object_id looked up; configured ids are short names, and a huge one must not be echoed back in full.</summary>
+    private const int MaxObjectIdLength = 256;
+
+    /// <summary>How much of a bad object_id an error message quotes.</summary>
+    private const int EchoedObjectIdLength = 64;
+
     private readonly GrpcOptions _options = options.Value;
 
     // Every unfiltered stream sends the same message for a result: map it once, not once per client.
@@ -46,7 +56,7 @@ internal sealed class PoseGrpcService(
                 StatusCode.Unavailable, $"No pose yet: pipeline {snapshot.State.ToString().ToUpperInvariant()} ({snapshot.Reason ?? "starting"})."));
         }
 
-        var age = latest.AgeAt(timeProvider.GetUtcNow());
+        var age = latest.AgeAt(timeProvider);
         if (maxAge > TimeSpan.Zero && age > maxAge)
         {
             throw new RpcException(new Status(
@@ -60,21 +70,21 @@ internal sealed class PoseGrpcService(
     public override async Task StreamPoses(V1.StreamPosesRequest request, IServerStreamWriter<V1.PoseResult> responseStream, ServerCallContext context)
     {
         RequireKnownObject(request.ObjectId);
-        if (request.MaxRateHz < 0 || double.IsNaN(request.MaxRateHz))
+        if (request.MaxRateHz != 0 && !(request.MaxRateHz >= MinRateHz && double.IsFinite(request.MaxRateHz)))
         {
-            throw Invalid($"max_rate_hz must be 0 (every result) or positive (got {request.MaxRateHz}).");
+            throw Invalid($"max_rate_hz must be 0 (every result) or a finite rate of at least {MinRateHz} Hz (got {request.MaxRateHz}).");
         }
 
         var minInterval = request.MaxRateHz > 0 ? TimeSpan.FromSeconds(1 / request.MaxRateHz) : TimeSpan.Zero;
         using var subscription = store.Subscribe();
         var lastSent = long.MinValue;
-        DateTimeOffset? lastSentAt = null;
+        long? lastSentAt = null;
         try
         {
             await foreach (var result in subscription.Results.ReadAllAsync(context.CancellationToken))
             {
-                var now = timeProvider.GetUtcNow();
-                if (result.FrameSequence <= lastSent || (lastSentAt is { } at && now - at < minInterval))
+                var now = timeProvider.GetTimestamp();
+                if (result.FrameSequence <= lastSent || (lastSentAt is { } at && timeProvider.GetElapsedTime(at, now) < minInterval))
                 {
                     continue;
                 }
@@ -98,23 +108,42 @@ internal sealed class PoseGrpcService(
             throw Invalid("image is empty: send PNG or JPEG bytes.");
         }
 
-        using var image = Decode(request.Image.Memory);
-        var camera = request.Intrinsics is { } k ? FromProto(k, image.Width, image.Height) : workcell.Camera;
-        context.CancellationToken.ThrowIfCancellationRequested();
-
-        var start = timeProvider.GetTimestamp();
-        var estimate = estimator.Estimate(image, camera);
-        var elapsed = timeProvider.GetElapsedTime(start);
-        var now = timeProvider.GetUtcNow();
-        var result = new PoseResult(
-            0, now - elapsed, now, new StageTimings(TimeSpan.Zero, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, elapsed), estimate.Poses);
-        var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId) };
-        if (request.WantOverlay)
+        // Admitted from the header alone: a call over a limit costs the daemon nothing but reading it.
+        var (width, height) = ReadImageSize(request.Image.Span);
+        using var ticket = admission.Admit((long)width * height);
+        var cancellation = context.CancellationToken;
+        try
         {
-            response.OverlayJpeg = Google.Protobuf.ByteString.CopyFrom(DrawOverlay(image, camera.ScaledTo(image.Width, image.Height), estimate.Poses, request.ObjectId));
-        }
+            cancellation.ThrowIfCancellationRequested();
+            using var image = Decode(request.Image.Memory);
+            var camera = request.Intrinsics is { } k ? FromProto(k, image.Width, image.Height) : workcell.Camera;
+            cancellation.ThrowIfCancellationRequested();
 
-        return Task.FromResult(response);
+            var start = timeProvider.GetTimestamp();
+            var estimate = estimator.Estimate(image, camera, cancellation);
+            var elapsed = timeProvider.GetElapsedTime(start);
+            var now = timeProvider.GetUtcNow();
+            var result = new PoseResult(
+                0, now - elapsed, now, new StageTimings(TimeSpan.Zero, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, elapsed), estimate.Poses)
+            {
+                CaptureTimestamp = start,
+            };
+            var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId) };
+            if (request.WantOverlay)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                response.OverlayJpeg = Google.Protobuf.ByteString.CopyFrom(DrawOverlay(image, camera.ScaledTo(image.Width, image.Height), estimate.Poses, request.ObjectId));
+            }
+
+            return Task.FromResult(response);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Stopped between stages: the deadline passed or the client went away, so the rest of the work is wasted.
+            var expired = context.Deadline <= DateTime.UtcNow;
+            throw new RpcException(new Status(
+                expired ? StatusCode.DeadlineExceeded : StatusCode.Cancelled, expired ? "deadline passed during EstimatePose." : "EstimatePose cancelled."));
+        }
     }
 
     public override Task<V1.GetStatusResponse> GetStatus(V1.GetStatusRequest request, ServerCallContext context)
@@ -128,7 +157,7 @@ internal sealed class PoseGrpcService(
             PipelineState = snapshot.State.ToString().ToUpperInvariant(),
             PipelineReason = snapshot.Reason ?? "",
             FallbackPolicy = pipelineOptions.Value.FallbackPolicy,
-            Uptime = Duration.FromTimeSpan(timeProvider.GetUtcNow() - daemon.StartedAt),
+            Uptime = Duration.FromTimeSpan(daemon.Uptime),
             FramesProcessed = snapshot.FramesProcessed,
             Capture = new V1.CaptureStatus
             {
@@ -138,6 +167,7 @@ internal sealed class PoseGrpcService(
                 FramesPerSecond = camera.FramesPerSecond,
                 Reconnects = camera.Reconnects,
                 FramesCaptured = camera.FramesCaptured,
+                Synthetic = camera.Synthetic,
             },
             Model = new V1.ModelStatus
             {
@@ -182,10 +212,10 @@ internal sealed class PoseGrpcService(
         return last.Message;
     }
 
-    private Mat Decode(ReadOnlyMemory<byte> bytes)
+    /// <summary>The size from the header, so a decompression bomb is refused before its pixels are allocated.</summary>
+    private (int Width, int Height) ReadImageSize(ReadOnlySpan<byte> bytes)
     {
-        // Read the header first so a decompression bomb is refused before its pixels are allocated.
-        if (!ImageHeader.TryReadSize(bytes.Span, out var width, out var height))
+        if (!ImageHeader.TryReadSize(bytes, out var width, out var height))
         {
             throw Invalid("image is not a PNG or JPEG.");
         }
@@ -195,6 +225,11 @@ internal sealed class PoseGrpcService(
             throw Invalid($"image is {width}x{height} px; the largest side accepted is {_options.MaxImageSidePx} px.");
         }
 
+        return (width, height);
+    }
+
+    private static Mat Decode(ReadOnlyMemory<byte> bytes)
+    {
         var image = Cv2.ImDecode(bytes.Span, ImreadModes.Color);
         if (image.Empty())
         {
@@ -217,9 +252,9 @@ internal sealed class PoseGrpcService(
             throw Invalid($"intrinsics principal point ({k.Cx}, {k.Cy}) lies outside the {width}x{height} image.");
         }
 
-        if (k.Distortion.Count is not (0 or 4 or 5 or 8) || k.Distortion.Any(d => !double.IsFinite(d)))
+        if (!CameraIntrinsics.IsSupportedDistortion(k.Distortion))
         {
-            throw Invalid($"intrinsics distortion must have 0, 4, 5 or 8 finite coefficients (got {k.Distortion.Count}).");
+            throw Invalid($"intrinsics distortion must have {CameraIntrinsics.SupportedDistortionCounts} finite coefficients (got {k.Distortion.Count}).");
         }
 
         return new CameraIntrinsics(k.Fx, k.Fy, k.Cx, k.Cy, [.. k.Distortion], width, height);
@@ -255,11 +290,18 @@ internal sealed class PoseGrpcService(
 
     private void RequireKnownObject(string objectId)
     {
+        if (objectId.Length > MaxObjectIdLength)
+        {
+            throw Invalid($"object_id is {objectId.Length} characters long, over the limit of {MaxObjectIdLength} ('{Truncated(objectId)}').");
+        }
+
         if (objectId.Length > 0 && workcell.FindObject(objectId) is null)
         {
-            throw Invalid($"unknown object_id '{objectId}'; configured: {string.Join(", ", workcell.Objects.Select(o => o.Id))}.");
+            throw Invalid($"unknown object_id '{Truncated(objectId)}'; configured: {string.Join(", ", workcell.Objects.Select(o => o.Id))}.");
         }
     }
+
+    private static string Truncated(string text) => text.Length <= EchoedObjectIdLength ? text : $"{text[..EchoedObjectIdLength]}…";
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

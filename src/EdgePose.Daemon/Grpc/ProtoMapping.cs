@@ -14,6 +14,7 @@ internal static class ProtoMapping
             FrameSequence = result.FrameSequence,
             CaptureTime = Timestamp.FromDateTimeOffset(result.CaptureTime),
             PublishTime = Timestamp.FromDateTimeOffset(result.PublishTime),
+            Synthetic = result.Synthetic,
             Latencies = new V1.StageLatencies
             {
                 CaptureWait = Duration.FromTimeSpan(result.Timings.CaptureWait),

@@ -17,7 +17,7 @@ internal static class DaemonHost
         Action<IServiceCollection>? replaceServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        DaemonConfiguration.Apply(builder.Configuration, configFile, flags);
+        DaemonConfiguration.Apply(builder.Configuration, configFile, flags, builder.Environment.IsDevelopment());
 
         var grpcAddress = ReadAddress(builder.Configuration, $"{GrpcOptions.SectionName}:Address", "127.0.0.1:50051")!.Value;
         var metricsAddress = ReadAddress(builder.Configuration, $"{MetricsEndpointOptions.SectionName}:Address", "127.0.0.1:9464");
@@ -27,15 +27,21 @@ internal static class DaemonHost
             kestrel.Listen(grpcAddress.Host, grpcAddress.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.Tag(Listener.Grpc);
                 GrpcTls.Configure(listen, grpc);
             });
             if (metricsAddress is { } metrics)
             {
-                kestrel.Listen(metrics.Host, metrics.Port, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(metrics.Host, metrics.Port, listen => listen.Tag(Listener.Metrics).Protocols = HttpProtocols.Http1);
             }
         });
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+            // Any failed background service stops the daemon, and DaemonExit turns that into a non-zero exit code.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
         builder.Services.AddSystemd();
         builder.Logging.AddDaemonConsole();
         builder.Services
@@ -47,10 +53,11 @@ internal static class DaemonHost
         replaceServices?.Invoke(builder.Services);
 
         var app = builder.Build();
-        app.MapPoseGrpc(grpcAddress.Port);
-        if (metricsAddress is { } metricsListen)
+        app.UseListenerSeparation();
+        app.MapPoseGrpc();
+        if (metricsAddress is not null)
         {
-            app.MapMetrics("/metrics", registry).RequireHost($"*:{metricsListen.Port}");
+            app.MapMetrics("/metrics", registry).OnlyOn(Listener.Metrics);
         }
 
         // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.

@@ -27,7 +27,7 @@ internal sealed class ServiceMetrics
         {
             if (store.Current.Latest is { } latest)
             {
-                age.Set(latest.AgeAt(timeProvider.GetUtcNow()).TotalSeconds);
+                age.Set(latest.AgeAt(timeProvider).TotalSeconds);
             }
         });
     }

@@ -1,7 +1,9 @@
 using System.Globalization;
+using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Options;
 
 namespace EdgePose.Daemon.Systemd;
 
@@ -47,10 +49,17 @@ internal sealed partial class SystemdReadiness(ISystemdNotifier notifier, IModel
 }
 
 /// <summary>
-/// WATCHDOG=1 at half of WATCHDOG_USEC, but only while the pipeline loop's own heartbeat is fresh: a hung pipeline stops
-/// the pings and systemd restarts the service.
+/// WATCHDOG=1 at half of WATCHDOG_USEC, but only while the pipeline loop's own heartbeat is fresh and the capture thread
+/// is not stuck in a device call: a hung pipeline, or a camera read that never returns (the pipeline's idle heartbeats
+/// would otherwise keep the pings going), stops the pings and systemd restarts the service.
 /// </summary>
-internal sealed partial class SystemdWatchdog(ISystemdNotifier notifier, IPoseResultStore store, TimeProvider timeProvider, ILogger<SystemdWatchdog> logger)
+internal sealed partial class SystemdWatchdog(
+    ISystemdNotifier notifier,
+    IPoseResultStore store,
+    ICaptureMonitor capture,
+    IOptions<CaptureOptions> captureOptions,
+    TimeProvider timeProvider,
+    ILogger<SystemdWatchdog> logger)
     : BackgroundService
 {
     public static TimeSpan? WatchdogInterval(string? watchdogUsec) =>
@@ -70,14 +79,19 @@ internal sealed partial class SystemdWatchdog(ISystemdNotifier notifier, IPoseRe
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var silence = timeProvider.GetUtcNow() - store.Current.Heartbeat;
-                if (silence < interval / 2)
+                var silence = timeProvider.GetElapsedTime(store.Current.HeartbeatTimestamp);
+                var blocked = capture.BlockedFor;
+                if (silence >= interval / 2)
                 {
-                    notifier.Notify(new ServiceState("WATCHDOG=1"));
+                    LogPipelineSilent(logger, silence.TotalSeconds);
+                }
+                else if (blocked > captureOptions.Value.HungDeviceLimit)
+                {
+                    LogCaptureHung(logger, blocked.TotalSeconds);
                 }
                 else
                 {
-                    LogPipelineSilent(logger, silence.TotalSeconds);
+                    notifier.Notify(new ServiceState("WATCHDOG=1"));
                 }
             }
         }
@@ -88,4 +102,9 @@ internal sealed partial class SystemdWatchdog(ISystemdNotifier notifier, IPoseRe
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Error, Message = "Pipeline silent for {Seconds:0.0} s; withholding the systemd watchdog ping")]
     private static partial void LogPipelineSilent(ILogger logger, double seconds);
+
+    [LoggerMessage(
+        EventId = 1502, Level = LogLevel.Error,
+        Message = "Capture stuck in a device call for {Seconds:0.0} s (over EdgePose:Capture:HungDeviceLimit); withholding the systemd watchdog ping so a restart reopens the device")]
+    private static partial void LogCaptureHung(ILogger logger, double seconds);
 }

@@ -106,6 +106,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
         private readonly int _cellsPerSide;
         private readonly Mat _gray = new();
         private readonly Lock _lock = new();
+        private bool _disposed;
 
         public MarkerDetector(PredefinedDictionaryType dictionary, BaselineOptions options)
         {
@@ -120,6 +121,8 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
         {
             lock (_lock)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+
                 // Converted once here so detection and edge fitting read the same grey image.
                 var gray = image;
                 if (image.Channels() != 1)
@@ -143,11 +146,21 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
             }
         }
 
+        /// <summary>Waits for a running detection: freeing the native detector under it would crash the process at shutdown.</summary>
         public void Dispose()
         {
-            _detector.Dispose();
-            _dictionary.Dispose();
-            _gray.Dispose();
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
+                _detector.Dispose();
+                _dictionary.Dispose();
+                _gray.Dispose();
+            }
         }
     }
 }

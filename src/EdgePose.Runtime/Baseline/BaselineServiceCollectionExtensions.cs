@@ -1,5 +1,6 @@
 using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.Configuration;
+using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -7,7 +8,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class BaselineServiceCollectionExtensions
 {
-    /// <summary>Binds and validates "EdgePose:Baseline" and registers the ArUco <see cref="IBaselineEstimator"/>.</summary>
+    /// <summary>Binds and validates "EdgePose:Baseline" and registers the ArUco <see cref="IBaselineEstimator"/> (one for the live loop, one for on-demand requests).</summary>
     public static IServiceCollection AddBaseline(this IServiceCollection services, IConfiguration configuration)
     {
         services.BindAndValidateSection<BaselineOptions>(configuration, BaselineOptions.SectionName, static o =>
@@ -15,6 +16,9 @@ public static class BaselineServiceCollectionExtensions
                 ? []
                 : [SettingFailure.Format($"{BaselineOptions.SectionName}:CornerRefinement", o.CornerRefinement, $"must be one of {string.Join(", ", Enum.GetNames(o.CornerRefinement.GetType()))}.")]);
         services.AddSingleton<IBaselineEstimator>(sp => new ArucoBaselineEstimator(sp.GetRequiredService<IOptions<BaselineOptions>>().Value));
+        // A second detector (and grey buffer) for on-demand requests, so they never queue on the live loop's.
+        services.AddKeyedSingleton<IBaselineEstimator>(
+            PoseEstimators.OnDemand, (sp, _) => new ArucoBaselineEstimator(sp.GetRequiredService<IOptions<BaselineOptions>>().Value));
         return services;
     }
 }

@@ -24,6 +24,12 @@ public sealed class CaptureOptions
 
     public CaptureSourceKind Source { get; set; } = CaptureSourceKind.Synthetic;
 
+    /// <summary>
+    /// Synthetic frames serve poses of a rendered scene, not of the workcell: refused at start unless this is true
+    /// (development mode sets it). Results, status and metrics say when the source is synthetic.
+    /// </summary>
+    public bool AllowSynthetic { get; set; }
+
     public string? VideoPath { get; set; }
 
     public string? ImagesDirectory { get; set; }
@@ -61,6 +67,13 @@ public sealed class CaptureOptions
     /// <summary>A source that delivers no frame for this long (or for three frame periods, if longer) counts as failed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A device call (open or read) blocked this long is hung for good: the systemd watchdog stops being fed, so systemd
+    /// restarts the daemon and a fresh process reopens the device. Shorter outages are reconnected from within.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HungDeviceLimit { get; set; } = TimeSpan.FromSeconds(30);
 
     public SyntheticSceneOptions Synthetic { get; set; } = new();
 }

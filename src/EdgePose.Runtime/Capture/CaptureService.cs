@@ -28,11 +28,15 @@ internal sealed class CaptureService(
     private volatile CaptureStatus _status = new(false, "not started", null, null, 0, 0, 0);
     // Set by the read watchdog on its timer thread while the capture thread is blocked in Read.
     private volatile bool _readTimedOut;
+    // Monotonic timestamp at which the capture thread entered a device call; 0 outside one.
+    private long _deviceCallStarted;
     private long _sequence;
     private long _lastFrameTimestamp;
     private double _meanFrameIntervalSeconds;
 
     public CaptureStatus Status => _status;
+
+    public TimeSpan BlockedFor => Interlocked.Read(ref _deviceCallStarted) is var started and not 0 ? timeProvider.GetElapsedTime(started) : TimeSpan.Zero;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Native reads block for a frame period or longer; on the thread pool they would hold a worker for the daemon's lifetime.
@@ -100,9 +104,13 @@ internal sealed class CaptureService(
         {
             source = sourceFactory.Create();
             UpdateStatus(s => s with { Description = source.Description });
+            EnterDeviceCall();
             source.Open();
+            LeaveDeviceCall();
             var description = source.Description;
-            UpdateStatus(s => s with { Description = description });
+            var synthetic = source.IsSynthetic;
+            UpdateStatus(s => s with { Description = description, Synthetic = synthetic });
+            metrics.SetCaptureSynthetic(synthetic);
             logger.SourceOpened(description);
 
             var readTimeout = ReadTimeoutFor(source);
@@ -117,7 +125,9 @@ internal sealed class CaptureService(
                 var image = new Mat();
                 try
                 {
+                    EnterDeviceCall();
                     var outcome = source.Read(image, out var truth, stoppingToken);
+                    LeaveDeviceCall();
                     watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                     if (_readTimedOut)
                     {
@@ -134,7 +144,7 @@ internal sealed class CaptureService(
                         case ReadOutcome.Frame when image.Empty():
                             return SessionResult.Failed("the source delivered an empty frame");
                         default:
-                            Publish(image, truth, description);
+                            Publish(image, truth, description, synthetic);
                             image = null;
                             break;
                     }
@@ -155,15 +165,16 @@ internal sealed class CaptureService(
         }
         finally
         {
+            LeaveDeviceCall();
             watchdog?.Dispose();
             source?.Dispose();
         }
     }
 
-    private void Publish(Mat image, SceneTruth? truth, string description)
+    private void Publish(Mat image, SceneTruth? truth, string description, bool synthetic)
     {
         var now = timeProvider.GetTimestamp();
-        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth);
+        var frame = new Frame(++_sequence, timeProvider.GetUtcNow(), image, truth) { CaptureTimestamp = now, Synthetic = synthetic };
         if (!channel.Writer.TryWrite(frame))
         {
             // Only a completed channel refuses a write; drop-oldest makes room otherwise.
@@ -202,6 +213,10 @@ internal sealed class CaptureService(
         _lastFrameTimestamp = now;
         return _meanFrameIntervalSeconds > 0 ? 1 / _meanFrameIntervalSeconds : 0;
     }
+
+    private void EnterDeviceCall() => Interlocked.Exchange(ref _deviceCallStarted, timeProvider.GetTimestamp());
+
+    private void LeaveDeviceCall() => Interlocked.Exchange(ref _deviceCallStarted, 0);
 
     /// <summary>ReadTimeout, stretched for slow paced sources that legitimately wait longer between frames.</summary>
     private TimeSpan ReadTimeoutFor(IFrameSource source)

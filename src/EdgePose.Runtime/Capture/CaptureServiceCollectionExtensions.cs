@@ -42,6 +42,14 @@ public static class CaptureServiceCollectionExtensions
             yield return SettingFailure.Format($"{CaptureOptions.SectionName}:{r.Setting}", r.Value, $"is required when Source is {o.Source}.");
         }
 
+        if (o.Source == CaptureSourceKind.Synthetic && !o.AllowSynthetic)
+        {
+            yield return SettingFailure.Format(
+                $"{CaptureOptions.SectionName}:Source",
+                o.Source,
+                $"serves poses of a rendered scene, not of a camera; set a real source, or {CaptureOptions.SectionName}:{nameof(CaptureOptions.AllowSynthetic)}=true (DOTNET_ENVIRONMENT=Development sets it) to serve pretend poses on purpose.");
+        }
+
         // Checked at start so the daemon exits with the reason instead of retrying a source that can never open.
         if (o.Source == CaptureSourceKind.Gstreamer && !OpenCvVideoBackends.GstreamerAvailable)
         {

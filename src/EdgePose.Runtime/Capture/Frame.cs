@@ -8,7 +8,14 @@ public sealed class Frame(long sequence, DateTimeOffset captureTime, Mat image, 
 {
     public long Sequence { get; } = sequence;
 
+    /// <summary>Wall-clock capture time, for the user; ages are measured from <see cref="CaptureTimestamp"/>.</summary>
     public DateTimeOffset CaptureTime { get; } = captureTime;
+
+    /// <summary>Capture time on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), which a wall-clock step does not move.</summary>
+    public long CaptureTimestamp { get; init; }
+
+    /// <summary>Rendered by the synthetic source, not captured by a camera.</summary>
+    public bool Synthetic { get; init; }
 
     public Mat Image { get; } = image;
 

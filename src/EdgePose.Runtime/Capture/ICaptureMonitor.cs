@@ -4,6 +4,12 @@ namespace EdgePose.Runtime.Capture;
 public interface ICaptureMonitor
 {
     CaptureStatus Status { get; }
+
+    /// <summary>
+    /// How long the capture thread has been inside a device call (open or read) that has not returned; zero outside one.
+    /// A native call cannot be abandoned from inside the process, so a long one is the watchdog's business.
+    /// </summary>
+    TimeSpan BlockedFor { get; }
 }
 
 /// <summary>An immutable snapshot of the capture loop.</summary>
@@ -21,4 +27,8 @@ public sealed record CaptureStatus(
     DateTimeOffset? DisconnectedSince,
     double FramesPerSecond,
     long Reconnects,
-    long FramesCaptured);
+    long FramesCaptured)
+{
+    /// <summary>The source renders its frames (the synthetic camera): poses from it are pretend.</summary>
+    public bool Synthetic { get; init; }
+}

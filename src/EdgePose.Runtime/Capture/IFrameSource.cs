@@ -21,6 +21,9 @@ public interface IFrameSource : IDisposable
     /// <summary>Nominal frame rate, or 0 when unknown.</summary>
     double NominalFramesPerSecond { get; }
 
+    /// <summary>Frames are rendered, not captured: every pose served from them is pretend, and results say so.</summary>
+    bool IsSynthetic => false;
+
     /// <summary>Opens the device; throws <see cref="CaptureUnavailableException"/> with a message a field engineer can act on.</summary>
     void Open();
 

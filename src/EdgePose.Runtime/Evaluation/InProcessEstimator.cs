@@ -35,7 +35,7 @@ public sealed class InProcessEstimator(string name, string description, IPoseEst
     public Task<FrameAnswer> EstimateAsync(EvaluationFrame frame, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var estimate = estimator.Estimate(frame.Image, frame.Camera);
+        var estimate = estimator.Estimate(frame.Image, frame.Camera, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(start);
         var objects = estimate.Poses.Select(p =>
         {

@@ -22,7 +22,7 @@ public interface IPoseModel : IDisposable
 
     /// <summary>
     /// Keypoints → PnP → T_camera_object. Estimate is null when the model sees no object (confidence below what PnP needs).
-    /// Thread-safe (calls are serialised on the model's reused input buffer). Throws on inference failure.
+    /// Thread-safe: concurrent calls run side by side, each on buffers of its own. Throws on inference failure.
     /// </summary>
     ModelPoseResult Estimate(Mat image, CameraIntrinsics camera, TargetObject target);
 }

@@ -59,6 +59,13 @@ public sealed class InferenceOptions
     /// <summary>The grasp's angle tolerance, degrees; see <see cref="ConfidencePositionToleranceMeters"/>.</summary>
     [Range(0.01, 90.0)] public double ConfidenceAngleToleranceDegrees { get; set; } = 5;
 
+    /// <summary>
+    /// Longest a read of the model file may take. A FIFO at the model path (or a hung network mount) would block the read
+    /// forever and keep the unit "activating"; past this the load fails and the baseline serves.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ModelReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Reload the model when its file is replaced.</summary>
     public bool WatchModelFile { get; set; } = true;
 

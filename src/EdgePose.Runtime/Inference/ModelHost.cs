@@ -132,15 +132,26 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            // A read that never returns (FIFO, hung mount) is abandoned: .NET cannot tell a FIFO from a file before opening it.
+            var read = Task.Run(() => File.ReadAllBytes(path));
+            if (!read.Wait(_options.ModelReadTimeout))
+            {
+                return Fail(
+                    path,
+                    $"{path}: reading the model file took longer than {_options.ModelReadTimeout.TotalSeconds:0.###} s ({InferenceOptions.SectionName}:{nameof(InferenceOptions.ModelReadTimeout)}); is it a FIFO or on a hung mount?",
+                    null,
+                    missing: false);
+            }
+
+            bytes = read.Result;
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (AggregateException ex) when (ex.InnerException is FileNotFoundException or DirectoryNotFoundException)
         {
             return Fail(path, $"Model file '{path}' not found.", null, missing: true);
         }
-        catch (Exception ex)
+        catch (AggregateException ex) when (ex.InnerException is { } inner)
         {
-            return Fail(path, $"{path}: cannot read the model file: {ex.Message}", ex, missing: false);
+            return Fail(path, $"{path}: cannot read the model file: {inner.Message}", inner, missing: false);
         }
 
         var sha256 = ModelLoader.Sha256Of(bytes);
@@ -184,7 +195,7 @@ internal sealed class ModelHost : IModelHost, IHostedService, IDisposable
         _metrics.ObserveStage(PoseMetrics.StageModelLoad, elapsed);
         _logger.ModelLoaded(path, info.Version, info.Sha256, info.ExecutionProvider, elapsed.TotalMilliseconds);
 
-        // Dispose waits for an Estimate in flight on the old model; later callers already see the new one.
+        // An Estimate in flight on the old model finishes on it (Dispose frees it after); later callers already see the new one.
         previous?.Dispose();
         return true;
     }

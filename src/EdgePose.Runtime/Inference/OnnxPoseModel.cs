@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EdgePose.Runtime.Geometry;
 using EdgePose.Runtime.Objects;
 using EdgePose.Runtime.Poses;
@@ -8,7 +9,8 @@ namespace EdgePose.Runtime.Inference;
 
 /// <summary>
 /// A keypoint model behind the contract: letterboxed image in, nine keypoints with scores out, PnP to a pose.
-/// Owns its session and input buffer; calls are serialised because the buffer is shared.
+/// The session is shared (ONNX Runtime's Run is thread-safe); each call takes a workspace (input tensor, output buffers)
+/// of its own from a small pool, so an on-demand request never waits for the live loop's frame or the other way round.
 /// </summary>
 internal sealed class OnnxPoseModel : IPoseModel
 {
@@ -24,35 +26,24 @@ internal sealed class OnnxPoseModel : IPoseModel
 
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
-    private readonly LetterboxTensor _input;
-    private readonly OrtValue[] _inputValues;
-    private readonly float[] _keypoints = new float[2 * TargetObject.KeypointCount];
-    private readonly float[] _scores = new float[TargetObject.KeypointCount];
-    private readonly OrtValue[] _outputValues;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly double _scoreFloor;
     private readonly double _positionToleranceMeters;
     private readonly double _angleToleranceDegrees;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
-    private readonly List<Vec3> _objectPoints = new(TargetObject.KeypointCount);
-    private readonly List<Point2d> _imagePoints = new(TargetObject.KeypointCount);
+    private readonly ConcurrentBag<Workspace> _idle = [];
+
+    // Guards only the in-flight count and the disposed flag, never a run: the last call out frees what Dispose could not.
+    private readonly Lock _lifetime = new();
+    private int _inFlight;
     private bool _disposed;
+    private bool _freed;
 
     public OnnxPoseModel(InferenceSession session, ModelInfo info, InferenceOptions options, TimeProvider time)
     {
         _session = session;
         Info = info;
-        _input = new LetterboxTensor(info.Contract);
-        _inputValues = [_input.Value];
-
-        // The contract fixes the output shapes, so ONNX Runtime writes straight into these instead of allocating per run.
-        _outputValues =
-        [
-            OrtValue.CreateTensorValueFromMemory(_keypoints, [1, TargetObject.KeypointCount, 2]),
-            OrtValue.CreateTensorValueFromMemory(_scores, [1, TargetObject.KeypointCount]),
-        ];
         _inputNames = [info.Contract.InputName];
         _outputNames = [info.Contract.KeypointsOutput, info.Contract.ScoresOutput];
         _scoreFloor = options.KeypointScoreFloor;
@@ -67,88 +58,145 @@ internal sealed class OnnxPoseModel : IPoseModel
 
     public ModelPoseResult Estimate(Mat image, CameraIntrinsics camera, TargetObject target)
     {
-        lock (_gate)
+        var workspace = Enter();
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-
             var start = _time.GetTimestamp();
-            _input.Fill(image);
+            workspace.Input.Fill(image);
             var preprocessed = _time.GetTimestamp();
 
-            _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
+            Run(workspace);
             var inferred = _time.GetTimestamp();
 
-            var (estimate, confidence) = SolvePose(camera.ScaledTo(image.Width, image.Height), target);
+            var (estimate, confidence) = SolvePose(workspace, camera.ScaledTo(image.Width, image.Height), target);
             var end = _time.GetTimestamp();
             return new ModelPoseResult(
                 estimate, confidence, _time.GetElapsedTime(start, preprocessed), _time.GetElapsedTime(preprocessed, inferred), _time.GetElapsedTime(inferred, end));
+        }
+        finally
+        {
+            Exit(workspace);
         }
     }
 
     /// <summary>The network's raw outputs for an image (normalised keypoints, scores): what the parity test compares with PyTorch.</summary>
     internal (float[] Keypoints, float[] Scores) Infer(Mat image)
     {
-        lock (_gate)
+        var workspace = Enter();
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _input.Fill(image);
-            _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
-            return ([.. _keypoints], [.. _scores]);
+            workspace.Input.Fill(image);
+            Run(workspace);
+            return ([.. workspace.Keypoints], [.. workspace.Scores]);
+        }
+        finally
+        {
+            Exit(workspace);
         }
     }
 
     /// <summary>Runs inference on an all-padding input so lazy allocations and kernel selection happen before the first frame.</summary>
     public void Warmup(int runs)
     {
-        lock (_gate)
+        var workspace = Enter();
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _input.Clear();
+            workspace.Input.Clear();
             for (var i = 0; i < runs; i++)
             {
-                _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
+                Run(workspace);
             }
+        }
+        finally
+        {
+            Exit(workspace);
         }
     }
 
-    /// <summary>Waits for an in-flight <see cref="Estimate"/>, so a model swapped out mid-frame finishes that frame first.</summary>
+    /// <summary>
+    /// Refuses new calls at once; the session and buffers are freed now, or by the last in-flight call when it returns,
+    /// so a model swapped out mid-frame finishes that frame first without the swap waiting for it.
+    /// </summary>
     public void Dispose()
     {
-        lock (_gate)
+        lock (_lifetime)
         {
-            if (_disposed)
+            _disposed = true;
+            if (_inFlight > 0)
+            {
+                return;
+            }
+        }
+
+        Free();
+    }
+
+    private Workspace Enter()
+    {
+        lock (_lifetime)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inFlight++;
+        }
+
+        return _idle.TryTake(out var workspace) ? workspace : new Workspace(Info.Contract);
+    }
+
+    private void Exit(Workspace workspace)
+    {
+        _idle.Add(workspace);
+        bool last;
+        lock (_lifetime)
+        {
+            last = --_inFlight == 0 && _disposed;
+        }
+
+        if (last)
+        {
+            Free();
+        }
+    }
+
+    private void Free()
+    {
+        lock (_lifetime)
+        {
+            if (_freed)
             {
                 return;
             }
 
-            _disposed = true;
-            _input.Dispose();
-            foreach (var output in _outputValues)
-            {
-                output.Dispose();
-            }
-
-            _runOptions.Dispose();
-            _session.Dispose();
+            _freed = true;
         }
+
+        while (_idle.TryTake(out var workspace))
+        {
+            workspace.Dispose();
+        }
+
+        _runOptions.Dispose();
+        _session.Dispose();
     }
 
-    private (PoseEstimate? Estimate, double Confidence) SolvePose(CameraIntrinsics camera, TargetObject target)
+    private void Run(Workspace workspace) => _session.Run(_runOptions, _inputNames, workspace.Inputs, _outputNames, workspace.Outputs);
+
+    private (PoseEstimate? Estimate, double Confidence) SolvePose(Workspace workspace, CameraIntrinsics camera, TargetObject target)
     {
-        _objectPoints.Clear();
-        _imagePoints.Clear();
+        var (keypoints, scores, objectPoints, imagePoints) = (workspace.Keypoints, workspace.Scores, workspace.ObjectPoints, workspace.ImagePoints);
+        objectPoints.Clear();
+        imagePoints.Clear();
         var scoreSum = 0.0;
         for (var i = 0; i < TargetObject.KeypointCount; i++)
         {
-            scoreSum += _scores[i];
-            if (_scores[i] >= _scoreFloor)
+            scoreSum += scores[i];
+            if (scores[i] >= _scoreFloor)
             {
-                _objectPoints.Add(target.Keypoints[i]);
-                _imagePoints.Add(_input.Geometry.ToImage(_keypoints[2 * i], _keypoints[(2 * i) + 1]));
+                objectPoints.Add(target.Keypoints[i]);
+                imagePoints.Add(workspace.Input.Geometry.ToImage(keypoints[2 * i], keypoints[(2 * i) + 1]));
             }
         }
 
-        if (_objectPoints.Count < MinimumKeypoints)
+        if (objectPoints.Count < MinimumKeypoints)
         {
             return (null, 0);
         }
@@ -156,13 +204,13 @@ internal sealed class OnnxPoseModel : IPoseModel
         // EPnP for a closed-form start, then Levenberg–Marquardt from it, rather than RANSAC: weak keypoints are already
         // gone (score floor), and with at most nine points RANSAC's minimal subsets barely outvote each other. One
         // confidently wrong keypoint is instead caught by its residual (below), and what remains shows in the covariance.
-        var solution = PnpSolver.Solve(_objectPoints, _imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
+        var solution = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
         if (solution is null)
         {
             return (null, 0);
         }
 
-        solution = WithoutWorstKeypoint(solution, camera) ?? solution;
+        solution = WithoutWorstKeypoint(objectPoints, imagePoints, solution, camera) ?? solution;
         var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * Math.Exp(-ToleranceUnits(solution.Covariance));
 
         // The keypoints are ordered, so the model has already resolved the box's symmetry.
@@ -171,26 +219,26 @@ internal sealed class OnnxPoseModel : IPoseModel
     }
 
     /// <summary>The solution without the keypoint of largest residual, when that cuts the RMS error enough; else null.</summary>
-    private PnpSolution? WithoutWorstKeypoint(PnpSolution solution, CameraIntrinsics camera)
+    private static PnpSolution? WithoutWorstKeypoint(List<Vec3> objectPoints, List<Point2d> imagePoints, PnpSolution solution, CameraIntrinsics camera)
     {
-        if (_objectPoints.Count <= MinimumKeypoints)
+        if (objectPoints.Count <= MinimumKeypoints)
         {
             return null;
         }
 
-        var projected = PnpSolver.Project(_objectPoints, camera, solution.Pose);
+        var projected = PnpSolver.Project(objectPoints, camera, solution.Pose);
         var worst = 0;
         for (var i = 1; i < projected.Length; i++)
         {
-            if (projected[i].DistanceTo(_imagePoints[i]) > projected[worst].DistanceTo(_imagePoints[worst]))
+            if (projected[i].DistanceTo(imagePoints[i]) > projected[worst].DistanceTo(imagePoints[worst]))
             {
                 worst = i;
             }
         }
 
-        _objectPoints.RemoveAt(worst);
-        _imagePoints.RemoveAt(worst);
-        var without = PnpSolver.Solve(_objectPoints, _imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
+        objectPoints.RemoveAt(worst);
+        imagePoints.RemoveAt(worst);
+        var without = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
         return without is not null && without.RmsReprojectionErrorPx < OutlierRmsRatio * solution.RmsReprojectionErrorPx ? without : null;
     }
 
@@ -204,5 +252,43 @@ internal sealed class OnnxPoseModel : IPoseModel
         var angleDegrees = double.RadiansToDegrees(Math.Sqrt(covariance[21] + covariance[28] + covariance[35]));
         var units = Math.Max(position / _positionToleranceMeters, angleDegrees / _angleToleranceDegrees);
         return double.IsNaN(units) ? double.PositiveInfinity : units;
+    }
+
+    /// <summary>One call's buffers: the input tensor and the outputs ONNX Runtime writes into (the contract fixes their shapes).</summary>
+    private sealed class Workspace : IDisposable
+    {
+        public Workspace(ModelContract contract)
+        {
+            Input = new LetterboxTensor(contract);
+            Inputs = [Input.Value];
+            Outputs =
+            [
+                OrtValue.CreateTensorValueFromMemory(Keypoints, [1, TargetObject.KeypointCount, 2]),
+                OrtValue.CreateTensorValueFromMemory(Scores, [1, TargetObject.KeypointCount]),
+            ];
+        }
+
+        public LetterboxTensor Input { get; }
+
+        public OrtValue[] Inputs { get; }
+
+        public float[] Keypoints { get; } = new float[2 * TargetObject.KeypointCount];
+
+        public float[] Scores { get; } = new float[TargetObject.KeypointCount];
+
+        public OrtValue[] Outputs { get; }
+
+        public List<Vec3> ObjectPoints { get; } = new(TargetObject.KeypointCount);
+
+        public List<Point2d> ImagePoints { get; } = new(TargetObject.KeypointCount);
+
+        public void Dispose()
+        {
+            Input.Dispose();
+            foreach (var output in Outputs)
+            {
+                output.Dispose();
+            }
+        }
     }
 }

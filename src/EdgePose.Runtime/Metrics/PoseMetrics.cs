@@ -33,6 +33,7 @@ public sealed class PoseMetrics
     private readonly Counter _modelReloads;
     private readonly Gauge _newestResultTimestamp;
     private readonly Gauge _cameraConnected;
+    private readonly Gauge _captureSynthetic;
     private readonly Gauge _modelLoaded;
     private readonly Gauge _captureFps;
     private readonly Gauge _modelInfo;
@@ -67,6 +68,8 @@ public sealed class PoseMetrics
         _newestResultTimestamp = factory.CreateGauge(
             "edgepose_newest_result_capture_timestamp_seconds", "Unix time at which the frame of the newest published result was captured.");
         _cameraConnected = factory.CreateGauge("edgepose_camera_connected", "1 while the capture source delivers frames.");
+        _captureSynthetic = factory.CreateGauge(
+            "edgepose_capture_synthetic", "1 while the capture source renders its frames (the synthetic camera): every pose served is pretend.");
         _modelLoaded = factory.CreateGauge("edgepose_model_loaded", "1 while a model is loaded and serving.");
         _captureFps = factory.CreateGauge("edgepose_capture_frames_per_second", "Frames per second read from the capture source (moving average).");
         _modelInfo = factory.CreateGauge(
@@ -106,6 +109,8 @@ public sealed class PoseMetrics
     public void SetCameraConnected(bool connected) => _cameraConnected.Set(connected ? 1 : 0);
 
     public void SetCaptureFps(double fps) => _captureFps.Set(fps);
+
+    public void SetCaptureSynthetic(bool synthetic) => _captureSynthetic.Set(synthetic ? 1 : 0);
 
     public void ObserveStage(string stage, TimeSpan duration) => _stageSeconds.WithLabels(stage).Observe(duration.TotalSeconds);
 

@@ -38,6 +38,12 @@ public static class CameraCalibrationFile
             }
         }
 
+        if (!CameraIntrinsics.IsSupportedDistortion(distortion))
+        {
+            throw new InvalidDataException(
+                $"Camera calibration file '{path}': distortion_coefficients must be {CameraIntrinsics.SupportedDistortionCounts} finite values, found {distortion.Length}.");
+        }
+
         var width = ReadInt(storage, "image_width");
         var height = ReadInt(storage, "image_height");
         if (width <= 0 || height <= 0)

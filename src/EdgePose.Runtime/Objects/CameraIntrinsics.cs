@@ -9,6 +9,13 @@ public sealed record CameraIntrinsics(double Fx, double Fy, double Cx, double Cy
 {
     public static CameraIntrinsics Default640x480 { get; } = new(600, 600, 320, 240, [], 640, 480);
 
+    /// <summary>What OpenCV's projection and PnP accept: none, or 4, 5, 8, 12 or 14 coefficients; any other count fails every frame.</summary>
+    public const string SupportedDistortionCounts = "0 (none), 4, 5, 8, 12 or 14";
+
+    /// <summary>Whether OpenCV accepts these coefficients: a supported count, all finite.</summary>
+    public static bool IsSupportedDistortion(IReadOnlyCollection<double> coefficients) =>
+        coefficients.Count is 0 or 4 or 5 or 8 or 12 or 14 && coefficients.All(double.IsFinite);
+
     /// <summary>The same camera for an image resized to <paramref name="width"/>×<paramref name="height"/> (pixel-centre convention).</summary>
     public CameraIntrinsics ScaledTo(int width, int height)
     {

@@ -16,7 +16,7 @@ public static class WorkcellServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>What DataAnnotations cannot see: names that must resolve, files that must exist.</summary>
+    /// <summary>What DataAnnotations cannot see: names that must resolve, files that must exist, coefficient counts OpenCV accepts.</summary>
     private static IEnumerable<string> ValidateReferences(WorkcellOptions options)
     {
         for (var i = 0; i < options.Objects.Count; i++)
@@ -33,6 +33,14 @@ public static class WorkcellServiceCollectionExtensions
         if (duplicate is not null)
         {
             yield return SettingFailure.Format($"{WorkcellOptions.SectionName}:Objects", duplicate.Key, "object ids must be unique.");
+        }
+
+        if (options.Camera.Distortion is { } distortion && !CameraIntrinsics.IsSupportedDistortion(distortion))
+        {
+            yield return SettingFailure.Format(
+                $"{WorkcellOptions.SectionName}:Camera:Distortion",
+                distortion,
+                $"must be {CameraIntrinsics.SupportedDistortionCounts} finite coefficients (got {distortion.Length}).");
         }
 
         var calibration = options.Camera.CalibrationFile;

@@ -49,7 +49,7 @@ internal sealed partial class PipelineService(
         }
         finally
         {
-            store.Publish(store.Current with { State = PipelineState.Stopped, Reason = "stopped", Heartbeat = timeProvider.GetUtcNow() });
+            store.Publish(store.Current with { State = PipelineState.Stopped, Reason = "stopped", HeartbeatTimestamp = timeProvider.GetTimestamp() });
             store.CompleteAll();
         }
     }
@@ -89,7 +89,7 @@ internal sealed partial class PipelineService(
         {
             var current = store.Current;
             var (state, reason) = Assess(current.Latest is not null);
-            store.Publish(current with { State = state, Reason = reason, Heartbeat = timeProvider.GetUtcNow() });
+            store.Publish(current with { State = state, Reason = reason, HeartbeatTimestamp = timeProvider.GetTimestamp() });
             return true;
         }
     }
@@ -110,13 +110,18 @@ internal sealed partial class PipelineService(
         }
 
         var publishTime = timeProvider.GetUtcNow();
-        var endToEnd = publishTime - frame.CaptureTime;
+        var published = timeProvider.GetTimestamp();
+        var endToEnd = timeProvider.GetElapsedTime(frame.CaptureTimestamp, published);
         var result = new PoseResult(
             frame.Sequence,
             frame.CaptureTime,
             publishTime,
             new StageTimings(captureWait, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, endToEnd),
-            estimate.Poses);
+            estimate.Poses)
+        {
+            CaptureTimestamp = frame.CaptureTimestamp,
+            Synthetic = frame.Synthetic,
+        };
 
         var current = store.Current;
         var bySource = current.PosesBySource;
@@ -133,7 +138,7 @@ internal sealed partial class PipelineService(
         }
 
         var (state, reason) = Assess(hasResult: true);
-        store.Publish(new PipelineSnapshot(state, reason, result, current.FramesProcessed + 1, bySource, byReason, publishTime));
+        store.Publish(new PipelineSnapshot(state, reason, result, current.FramesProcessed + 1, bySource, byReason, published));
         Observe(result.Timings, estimate);
         metrics.SetNewestResultCaptureTime(frame.CaptureTime);
         if (endToEnd > _options.LatencyBudget)

@@ -1,3 +1,4 @@
+using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.Configuration;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +19,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PoseResultStore>();
         services.AddSingleton<IPoseResultStore>(sp => sp.GetRequiredService<PoseResultStore>());
         services.AddSingleton<IPoseEstimator, PoseEstimator>();
+        services.AddKeyedSingleton<IPoseEstimator>(PoseEstimators.OnDemand, (sp, key) =>
+            ActivatorUtilities.CreateInstance<PoseEstimator>(sp, sp.GetRequiredKeyedService<IBaselineEstimator>(key)));
         return services;
     }
 

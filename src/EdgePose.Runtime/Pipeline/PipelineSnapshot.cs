@@ -25,9 +25,10 @@ public sealed record PipelineSnapshot(
     long FramesProcessed,
     ImmutableDictionary<PoseSource, long> PosesBySource,
     ImmutableDictionary<FallbackReason, long> FallbacksByReason,
-    DateTimeOffset Heartbeat)
+    long HeartbeatTimestamp)
 {
-    public static PipelineSnapshot Initial(DateTimeOffset now) => new(
+    /// <param name="now">The monotonic clock's reading (<see cref="TimeProvider.GetTimestamp"/>), as for every heartbeat.</param>
+    public static PipelineSnapshot Initial(long now) => new(
         PipelineState.Starting, "loading model", null, 0,
         ImmutableDictionary<PoseSource, long>.Empty, ImmutableDictionary<FallbackReason, long>.Empty, now);
 }

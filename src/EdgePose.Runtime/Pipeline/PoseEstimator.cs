@@ -28,7 +28,18 @@ public interface IPoseEstimator
     FallbackPolicy Policy { get; }
 
     /// <param name="camera">Intrinsics of <paramref name="image"/>'s camera; scaled here when the image size differs.</param>
-    FrameEstimate Estimate(Mat image, CameraIntrinsics camera);
+    /// <param name="cancellationToken">Checked between stages (before each model run and before the baseline).</param>
+    FrameEstimate Estimate(Mat image, CameraIntrinsics camera, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Service keys of the estimators.</summary>
+public static class PoseEstimators
+{
+    /// <summary>
+    /// The estimator behind EstimatePose: its own baseline detector and model buffers, so a client's image never waits
+    /// for the live loop's lock or buffer, nor the live loop for the client's.
+    /// </summary>
+    public const string OnDemand = "on-demand";
 }
 
 internal sealed partial class PoseEstimator : IPoseEstimator
@@ -65,10 +76,10 @@ internal sealed partial class PoseEstimator : IPoseEstimator
 
     public FallbackPolicy Policy { get; }
 
-    public FrameEstimate Estimate(Mat image, CameraIntrinsics camera)
+    public FrameEstimate Estimate(Mat image, CameraIntrinsics camera, CancellationToken cancellationToken = default)
     {
         camera = camera.ScaledTo(image.Width, image.Height);
-        var frame = new FrameWork(this, image, camera);
+        var frame = new FrameWork(this, image, camera, cancellationToken);
         var poses = ImmutableArray.CreateBuilder<ObjectPose>(_workcell.Objects.Length);
         for (var i = 0; i < _workcell.Objects.Length; i++)
         {
@@ -79,7 +90,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
     }
 
     /// <summary>State of one image: the baseline runs at most once, and only when the policy needs it.</summary>
-    private sealed class FrameWork(PoseEstimator owner, Mat image, CameraIntrinsics camera)
+    private sealed class FrameWork(PoseEstimator owner, Mat image, CameraIntrinsics camera, CancellationToken cancellationToken)
     {
         private ImmutableArray<PoseEstimate?> _baseline;
 
@@ -127,6 +138,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         {
             if (_baseline.IsDefault)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var start = owner._time.GetTimestamp();
                 try
                 {
@@ -153,6 +165,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
                 return (null, owner._modelHost.State == ModelState.Failed ? FallbackReason.ModelLoadFailed : FallbackReason.ModelAbsent);
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             ModelPoseResult result;
             try
             {

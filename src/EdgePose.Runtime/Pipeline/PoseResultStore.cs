@@ -45,7 +45,7 @@ public sealed class PoseSubscription : IDisposable
 internal sealed class PoseResultStore(TimeProvider timeProvider) : IPoseResultStore
 {
     private readonly Lock _subscribersLock = new();
-    private PipelineSnapshot _current = PipelineSnapshot.Initial(timeProvider.GetUtcNow());
+    private PipelineSnapshot _current = PipelineSnapshot.Initial(timeProvider.GetTimestamp());
     private PoseSubscription[] _subscribers = [];
 
     public PipelineSnapshot Current => Volatile.Read(ref _current);

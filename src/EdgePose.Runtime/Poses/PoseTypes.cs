@@ -68,5 +68,12 @@ public sealed record PoseResult(
     StageTimings Timings,
     ImmutableArray<ObjectPose> Poses)
 {
-    public TimeSpan AgeAt(DateTimeOffset now) => now - CaptureTime;
+    /// <summary>Capture time on <see cref="TimeProvider.GetTimestamp"/>'s monotonic clock; <see cref="CaptureTime"/> is the user's wall clock.</summary>
+    public long CaptureTimestamp { get; init; }
+
+    /// <summary>Estimated in a frame the synthetic source rendered: the poses are pretend, whatever their confidence.</summary>
+    public bool Synthetic { get; init; }
+
+    /// <summary>Time since capture on the monotonic clock: an NTP step of the wall clock neither ages nor rejuvenates a result.</summary>
+    public TimeSpan AgeAt(TimeProvider clock) => clock.GetElapsedTime(CaptureTimestamp);
 }

@@ -24,6 +24,8 @@ public sealed class SyntheticFrameSource : IFrameSource
 
     public double NominalFramesPerSecond { get; }
 
+    public bool IsSynthetic => true;
+
     public void Open() => _pacer = new FramePacer(NominalFramesPerSecond, _timeProvider);
 
     public ReadOutcome Read(Mat destination, out SceneTruth? truth, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ public sealed class DoctorCommandTests
         var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(
             "dotnet",
             [Path.Combine(AppContext.BaseDirectory, "edgepose.dll"), "doctor", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}",
-             "--metrics-address", "", "--set", "EdgePose:Capture:Source=Synthetic", "--set", "EdgePose:Inference:ExecutionProviders:0=CUDA",
+             "--metrics-address", "", "--set", "EdgePose:Capture:Source=Synthetic", "--set", "EdgePose:Capture:AllowSynthetic=true", "--set", "EdgePose:Inference:ExecutionProviders:0=CUDA",
              "--set", "EdgePose:Inference:ExecutionProviders:1=CPU"],
             workingDirectory: AppContext.BaseDirectory);
 

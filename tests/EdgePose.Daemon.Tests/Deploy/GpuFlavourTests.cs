@@ -24,6 +24,7 @@ public sealed class GpuFlavourTests : IDisposable
         var (process, lines) = Start(
             "serve", "--grpc-address", $"127.0.0.1:{grpcPort}", "--metrics-address", "",
             "--set", "EdgePose:Capture:Source=Synthetic",
+            "--set", "EdgePose:Capture:AllowSynthetic=true",
             "--set", $"EdgePose:Inference:ModelPath={model}",
             "--set", "EdgePose:Inference:ReloadDebounce=00:00:00.200",
             "--set", "EdgePose:Inference:ExecutionProviders:0=TensorRT",
@@ -76,7 +77,7 @@ public sealed class GpuFlavourTests : IDisposable
         var (exitCode, stdout, _) = await DeployTestKit.RunAsync(
             Path.Combine(GpuPublish.Directory, "edgepose"),
             ["doctor", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "",
-             "--set", "EdgePose:Capture:Source=Synthetic"],
+             "--set", "EdgePose:Capture:Source=Synthetic", "--set", "EdgePose:Capture:AllowSynthetic=true"],
             workingDirectory: GpuPublish.Directory);
 
         Assert.Equal(0, exitCode);

@@ -108,6 +108,36 @@ public sealed partial class SystemdUnitAndInstallTests
         }
     }
 
+    [Theory]
+    [InlineData("var/lib/edgepose/models")]
+    [InlineData("var/lib/edgepose")]
+    [InlineData("var/cache/edgepose")]
+    [InlineData("etc/edgepose/edgepose.json.sample")]
+    public async Task Install_refuses_to_change_modes_or_owners_through_a_planted_link(string planted)
+    {
+        var work = DeployTestKit.NewTempDirectory();
+        try
+        {
+            var root = Path.Combine(work, "root");
+            var elsewhere = Directory.CreateDirectory(Path.Combine(work, "elsewhere")).FullName;
+            File.SetUnixFileMode(elsewhere, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var link = Path.Combine(root, planted);
+            Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+            File.CreateSymbolicLink(link, elsewhere);
+
+            var result = await RunInstallAsync(new Dictionary<string, string> { ["DESTDIR"] = root }, FakePublishDirectory(work));
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"/{planted} is a symbolic link; refusing", result.Stderr);
+            Assert.Equal("700", Convert.ToString((int)File.GetUnixFileMode(elsewhere), 8));
+            Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task The_installed_configuration_is_valid_for_the_daemon()
     {

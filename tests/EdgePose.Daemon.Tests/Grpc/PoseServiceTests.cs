@@ -73,6 +73,11 @@ public sealed class PoseServiceTests
     [InlineData("EstimatePose bad intrinsics")]
     [InlineData("EstimatePose unknown object")]
     [InlineData("StreamPoses negative rate")]
+    [InlineData("StreamPoses vanishing rate")]
+    [InlineData("StreamPoses NaN rate")]
+    [InlineData("StreamPoses infinite rate")]
+    [InlineData("StreamPoses huge object id")]
+    [InlineData("EstimatePose 12 distortion coefficients, one infinite")]
     public async Task Bad_requests_get_invalid_argument_with_a_reason_and_change_nothing(string request)
     {
         await using var daemon = await RunningDaemon.StartAsync();
@@ -114,8 +119,21 @@ public sealed class PoseServiceTests
                 case "EstimatePose unknown object":
                     await daemon.Poses.EstimatePoseAsync(new EstimatePoseRequest { Image = ByteString.CopyFrom(png), ObjectId = "nope" });
                     break;
-                case "StreamPoses negative rate":
-                    using (var call = daemon.Poses.StreamPoses(new StreamPosesRequest { MaxRateHz = -2 }))
+                case "EstimatePose 12 distortion coefficients, one infinite":
+                    var intrinsics = new EdgePose.V1.CameraIntrinsics { Fx = 600, Fy = 600, Cx = 320, Cy = 240 };
+                    intrinsics.Distortion.AddRange([.. Enumerable.Repeat(0.0, 11), double.PositiveInfinity]);
+                    await daemon.Poses.EstimatePoseAsync(new EstimatePoseRequest { Image = ByteString.CopyFrom(png), Intrinsics = intrinsics });
+                    break;
+                case var stream when stream.StartsWith("StreamPoses", StringComparison.Ordinal):
+                    var streamRequest = stream switch
+                    {
+                        "StreamPoses negative rate" => new StreamPosesRequest { MaxRateHz = -2 },
+                        "StreamPoses vanishing rate" => new StreamPosesRequest { MaxRateHz = 1e-300 },
+                        "StreamPoses NaN rate" => new StreamPosesRequest { MaxRateHz = double.NaN },
+                        "StreamPoses infinite rate" => new StreamPosesRequest { MaxRateHz = double.PositiveInfinity },
+                        _ => new StreamPosesRequest { ObjectId = new string('x', 100_000) },
+                    };
+                    using (var call = daemon.Poses.StreamPoses(streamRequest, deadline: DateTime.UtcNow.AddSeconds(5)))
                     {
                         await call.ResponseStream.MoveNext(CancellationToken.None);
                     }
@@ -126,6 +144,7 @@ public sealed class PoseServiceTests
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.False(string.IsNullOrWhiteSpace(ex.Status.Detail));
+        Assert.True(ex.Status.Detail.Length < 400, $"the answer quotes the request at length: {ex.Status.Detail.Length} characters");
         // Nothing changed: the daemon still serves.
         var status = await daemon.Poses.GetStatusAsync(new GetStatusRequest());
         Assert.NotEqual("STOPPED", status.PipelineState);
@@ -269,6 +288,18 @@ public sealed class PoseServiceTests
         Assert.True(status.PosesBySource.Values.Sum() > 0);
         Assert.True(status.Uptime.ToTimeSpan() > TimeSpan.Zero);
         Assert.False(string.IsNullOrEmpty(status.Model.State));
+    }
+
+    [Fact]
+    public async Task GetStatus_uptime_counts_from_the_start_not_from_the_first_call()
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await using var daemon = await RunningDaemon.StartAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var uptime = (await daemon.Poses.GetStatusAsync(new GetStatusRequest())).Uptime.ToTimeSpan();
+
+        Assert.InRange(uptime, TimeSpan.FromSeconds(2), started.Elapsed);
     }
 
     [Fact]

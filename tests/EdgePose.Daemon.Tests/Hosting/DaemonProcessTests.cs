@@ -1,3 +1,4 @@
+using EdgePose.Daemon.Hosting;
 using System.Diagnostics;
 using EdgePose.V1;
 using Grpc.Net.Client;
@@ -14,6 +15,8 @@ public sealed class DaemonProcessTests
     [InlineData("EdgePose:Capture:Source=Video", "EdgePose:Capture:VideoPath", "")]
     [InlineData("EdgePose:Capture:Source=Webcam", "EdgePose:Capture:Source", "Webcam")]
     [InlineData("EdgePose:Workcell:Objects:0:Marker:Dictionary=Dict9X9", "EdgePose:Workcell:Objects:0:Marker:Dictionary", "Dict9X9")]
+    [InlineData("EdgePose:Workcell:Camera:Distortion:0=0.1", "EdgePose:Workcell:Camera:Distortion", "0.1")]
+    [InlineData("EdgePose:Grpc:EstimatePixelBudget=0", "EdgePose:Grpc:EstimatePixelBudget", "0")]
     public async Task A_bad_configuration_value_exits_non_zero_naming_the_setting(string assignment, string setting, string value)
     {
         using var process = Start("serve", "--set", assignment, "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "");
@@ -27,10 +30,57 @@ public sealed class DaemonProcessTests
     }
 
     [Fact]
+    public async Task Production_refuses_the_synthetic_camera_unless_it_is_explicitly_allowed()
+    {
+        using var refused = StartIn("Production", "serve", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "");
+        var stderr = await refused.StandardError.ReadToEndAsync();
+        await refused.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(78, refused.ExitCode);
+        Assert.Contains("EdgePose:Capture:Source = 'Synthetic'", stderr);
+        Assert.Contains("EdgePose:Capture:AllowSynthetic=true", stderr);
+
+        // Explicitly allowed, it starts (and says synthetic, as the SIGTERM test checks in development mode).
+        using var allowed = StartIn(
+            "Production", "serve", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "", "--set", "EdgePose:Capture:AllowSynthetic=true");
+        var exited = allowed.WaitForExitAsync();
+        Assert.NotSame(exited, await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(8))));
+        allowed.Kill();
+    }
+
+    [FactWithoutSiteConfiguration]
+    public async Task Under_systemd_a_missing_site_configuration_stops_the_start()
+    {
+        var directory = Directory.CreateTempSubdirectory("edgepose-systemd-").FullName;
+        try
+        {
+            // .NET decides it runs under systemd when its parent process is named systemd.
+            var launcher = Path.Combine(directory, "systemd");
+            File.Copy("/bin/bash", launcher);
+            var info = new ProcessStartInfo(launcher) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"dotnet {Path.Combine(AppContext.BaseDirectory, "edgepose.dll")} serve --grpc-address 127.0.0.1:{RunningDaemon.FreePort()} --metrics-address ''; exit $?");
+            info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+            using var process = Process.Start(info)!;
+            var stderr = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(78, process.ExitCode);
+            Assert.Contains("/etc/edgepose/edgepose.json does not exist", stderr);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_ends_open_streams_and_exits_zero_within_seconds()
     {
         var grpcPort = RunningDaemon.FreePort();
-        using var process = Start("serve", "--grpc-address", $"127.0.0.1:{grpcPort}", "--metrics-address", $"127.0.0.1:{RunningDaemon.FreePort()}");
+        var metricsPort = RunningDaemon.FreePort();
+        using var process = Start("serve", "--grpc-address", $"127.0.0.1:{grpcPort}", "--metrics-address", $"127.0.0.1:{metricsPort}");
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var client = new PoseService.PoseServiceClient(channel);
         await RunningDaemon.WaitUntilAsync(
@@ -51,6 +101,14 @@ public sealed class DaemonProcessTests
         using var stream = client.StreamPoses(new StreamPosesRequest());
         Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
 
+        // Development mode runs the synthetic camera, and everything says so.
+        Assert.True(stream.ResponseStream.Current.Synthetic);
+        Assert.True((await client.GetStatusAsync(new GetStatusRequest())).Capture.Synthetic);
+        using (var http = new HttpClient())
+        {
+            Assert.Matches("(?m)^edgepose_capture_synthetic 1$", await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics"));
+        }
+
         var started = Stopwatch.StartNew();
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
@@ -66,7 +124,10 @@ public sealed class DaemonProcessTests
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(6), $"exited {started.Elapsed.TotalSeconds:0.0} s after SIGTERM");
     }
 
-    private static Process Start(params string[] arguments)
+    /// <summary>The daemon in development mode (synthetic camera allowed), as deploy/dev.sh run starts it.</summary>
+    private static Process Start(params string[] arguments) => StartIn("Development", arguments);
+
+    private static Process StartIn(string environmentName, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -75,6 +136,8 @@ public sealed class DaemonProcessTests
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        info.Environment["DOTNET_ENVIRONMENT"] = environmentName;
+        info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgepose.dll"));
         foreach (var argument in arguments)
         {
@@ -90,5 +153,17 @@ public sealed class DaemonProcessTests
         process.OutputDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         return process;
+    }
+}
+
+/// <summary>Skipped where /etc/edgepose/edgepose.json exists: tests never write to /etc.</summary>
+public sealed class FactWithoutSiteConfigurationAttribute : FactAttribute
+{
+    public FactWithoutSiteConfigurationAttribute()
+    {
+        if (File.Exists(DaemonConfiguration.DefaultSystemFile))
+        {
+            Skip = $"{DaemonConfiguration.DefaultSystemFile} exists on this machine";
+        }
     }
 }

@@ -46,6 +46,34 @@ public sealed partial class MetricsEndpointTests
         Assert.False(notFound.IsSuccessStatusCode);
     }
 
+    [Fact]
+    public async Task Listeners_are_told_apart_by_port_not_by_the_Host_header_the_client_sets()
+    {
+        await using var daemon = await RunningDaemon.StartAsync();
+        using var http = new HttpClient();
+
+        // HTTP/2 with prior knowledge to the gRPC port, claiming to be addressed to the metrics port.
+        using var spoofed = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{daemon.GrpcPort}/metrics")
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        spoofed.Headers.Host = $"x:{daemon.MetricsPort}";
+        using var throughGrpc = await http.SendAsync(spoofed);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, throughGrpc.StatusCode);
+        Assert.DoesNotContain("edgepose_", await throughGrpc.Content.ReadAsStringAsync());
+
+        // The metrics port serves whatever Host a proxy in front of it puts in the request.
+        using var proxied = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{daemon.MetricsPort}/metrics");
+        proxied.Headers.Host = $"prometheus.example:{daemon.GrpcPort}";
+        using var scrape = await http.SendAsync(proxied);
+        Assert.True(scrape.IsSuccessStatusCode);
+        Assert.Contains("edgepose_build_info", await scrape.Content.ReadAsStringAsync());
+
+        // gRPC keeps answering on its own port.
+        Assert.False(string.IsNullOrEmpty((await daemon.Poses.GetStatusAsync(new GetStatusRequest())).Version));
+    }
+
     private static double Value(string exposition, string series)
     {
         var match = Regex.Match(exposition, $"^{Regex.Escape(series)}(\\{{[^}}]*\\}})? (\\S+)$", RegexOptions.Multiline);

@@ -19,6 +19,46 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
 
     public void Dispose() => _estimator.Dispose();
 
+    [Fact]
+    public async Task Dispose_waits_for_a_running_detection_and_later_calls_are_refused()
+    {
+        // Large and full of square contours, so a detection is still running when Dispose comes.
+        using var image = new OpenCvSharp.Mat(3000, 4000, OpenCvSharp.MatType.CV_8UC3, OpenCvSharp.Scalar.White);
+        var random = new Random(3);
+        for (var i = 0; i < 3000; i++)
+        {
+            var side = random.Next(12, 60);
+            OpenCvSharp.Cv2.Rectangle(image, new OpenCvSharp.Rect(random.Next(4000 - side), random.Next(3000 - side), side, side), OpenCvSharp.Scalar.Black, -1);
+        }
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var estimator = new ArucoBaselineEstimator(new BaselineOptions());
+            estimator.Estimate(image, Camera, [Box]);
+            using var started = new ManualResetEventSlim();
+            var detection = Task.Run(() =>
+            {
+                started.Set();
+                return estimator.Estimate(image, Camera, [Box]);
+            });
+            started.Wait();
+            await Task.Delay(10 * attempt);
+
+            // Freeing the native detector under a running detection crashed the process; now Dispose waits for it.
+            estimator.Dispose();
+            try
+            {
+                await detection;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Dispose came first: the detection never started on freed buffers.
+            }
+
+            Assert.Throws<ObjectDisposedException>(() => estimator.Estimate(image, Camera, [Box]));
+        }
+    }
+
     /// <summary>
     /// The requirement as written, on the Random trajectory with its default noise (σ = 2) and brightness range;
     /// blur and occluders off because the requirement is about a fully visible marker. "Fully visible" is the truth's

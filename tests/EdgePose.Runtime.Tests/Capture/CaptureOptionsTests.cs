@@ -16,7 +16,9 @@ public sealed class CaptureOptionsTests
     [InlineData("ReadTimeout=00:00:00", "EdgePose:Capture:ReadTimeout")]
     [InlineData("ReconnectInitialDelay=00:00:05;ReconnectMaxDelay=00:00:01", "EdgePose:Capture:ReconnectMaxDelay")]
     [InlineData("Width=0", "EdgePose:Capture:Width = '0': must be between 16 and 8192.")]
-    [InlineData("Synthetic:FramesPerSecond=0", "EdgePose:Capture:Synthetic:FramesPerSecond = '0': must be between 0.1 and 1000.")]
+    [InlineData("AllowSynthetic=true;Synthetic:FramesPerSecond=0", "EdgePose:Capture:Synthetic:FramesPerSecond = '0': must be between 0.1 and 1000.")]
+    [InlineData("", "EdgePose:Capture:Source = 'Synthetic': serves poses of a rendered scene, not of a camera")]
+    [InlineData("AllowSynthetic=false", "EdgePose:Capture:AllowSynthetic=true")]
     public void Invalid_settings_are_rejected_with_the_setting_named(string settings, string expected)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Bind(settings));
@@ -24,9 +26,9 @@ public sealed class CaptureOptionsTests
     }
 
     [Fact]
-    public void Defaults_are_a_synthetic_source_at_640x480_30fps()
+    public void Defaults_are_a_synthetic_source_at_640x480_30fps_that_must_be_allowed()
     {
-        var options = Bind("");
+        var options = Bind("AllowSynthetic=true");
         Assert.Equal(CaptureSourceKind.Synthetic, options.Source);
         Assert.Equal((640, 480, 30.0, 2, true), (options.Width, options.Height, options.FramesPerSecond, options.ChannelCapacity, options.Loop));
         Assert.Equal(TimeSpan.FromSeconds(0.5), options.ReconnectInitialDelay);

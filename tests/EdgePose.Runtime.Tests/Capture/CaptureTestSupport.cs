@@ -32,8 +32,10 @@ internal sealed class CaptureHost : IAsyncDisposable
         IReadOnlyDictionary<string, string?> captureSettings, TimeProvider? timeProvider = null, IFrameSourceFactory? sourceFactory = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // The synthetic source is refused unless allowed, as in production; these tests use it on purpose.
         builder.Configuration.AddInMemoryCollection(
-            captureSettings.Select(kv => KeyValuePair.Create($"{CaptureOptions.SectionName}:{kv.Key}", kv.Value)));
+            captureSettings.Prepend(KeyValuePair.Create(nameof(CaptureOptions.AllowSynthetic), (string?)"true"))
+                .Select(kv => KeyValuePair.Create($"{CaptureOptions.SectionName}:{kv.Key}", kv.Value)));
         if (timeProvider is not null)
         {
             builder.Services.AddSingleton(timeProvider);

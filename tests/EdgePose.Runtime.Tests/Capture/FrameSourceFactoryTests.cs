@@ -20,6 +20,7 @@ public sealed class FrameSourceFactoryTests
             ["EdgePose:Capture:VideoPath"] = "clip.avi",
             ["EdgePose:Capture:ImagesDirectory"] = "frames",
             ["EdgePose:Capture:CameraDevice"] = "0",
+            ["EdgePose:Capture:AllowSynthetic"] = "true",
         }).Build();
         using var services = new ServiceCollection()
             .AddLogging()

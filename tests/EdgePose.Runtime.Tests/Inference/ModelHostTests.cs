@@ -42,6 +42,37 @@ public sealed class ModelHostTests : IDisposable
     }
 
     [Fact]
+    public async Task A_FIFO_at_the_model_path_fails_the_load_after_the_read_timeout_instead_of_hanging_the_start()
+    {
+        var path = _directory.File("fifo.onnx");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var options = InferenceTestKit.Options(path);
+        options.ModelReadTimeout = TimeSpan.FromSeconds(1);
+        using var host = InferenceTestKit.Host(options);
+        try
+        {
+            await host.StartAsync(CancellationToken.None);
+            await host.Initialized.WaitAsync(Patience);
+
+            Assert.Equal(ModelState.Failed, host.State);
+            Assert.Contains("ModelReadTimeout", host.LastError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            // Release the abandoned read: a writer that opens and closes the FIFO gives it end-of-file.
+            await using (new FileStream(path, FileMode.Open, FileAccess.Write))
+            {
+            }
+
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Corrupt_file_fails_with_a_message_naming_it()
     {
         var path = _directory.File("corrupt.onnx");

@@ -144,6 +144,60 @@ public sealed class OnnxPoseModelTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target));
     }
 
+    [Fact]
+    public void Concurrent_calls_on_frames_of_different_sizes_each_get_their_own_letterbox_and_outputs()
+    {
+        var path = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose).WriteTo(_directory.File("model.onnx"));
+        using var model = InferenceTestKit.Load(path, InferenceTestKit.Options());
+        using var small = InferenceTestKit.Frame(640, 480);
+        using var large = InferenceTestKit.Frame(1280, 960);
+
+        // Had the calls shared one input tensor, a call would solve PnP with the other size's letterbox geometry (twice or half the distance).
+        var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 96, new ParallelOptions { MaxDegreeOfParallelism = 6 }, i =>
+        {
+            var frame = i % 2 == 0 ? small : large;
+            var result = model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target);
+            if (result.Estimate is not { } estimate || estimate.Pose.PositionErrorTo(InferenceTestKit.TruePose) > 1e-3)
+            {
+                errors.Add($"call {i} on {frame.Width}x{frame.Height}: {result.Estimate?.Pose.PositionErrorTo(InferenceTestKit.TruePose)}");
+            }
+        });
+
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Dispose_during_calls_lets_them_finish_and_refuses_new_ones()
+    {
+        var path = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose).WriteTo(_directory.File("model.onnx"));
+        var model = InferenceTestKit.Load(path, InferenceTestKit.Options());
+        using var frame = InferenceTestKit.Frame();
+        var finished = 0;
+        var refused = 0;
+
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                try
+                {
+                    Assert.NotNull(model.Estimate(frame, InferenceTestKit.Camera, InferenceTestKit.Target).Estimate);
+                    Interlocked.Increment(ref finished);
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        })).ToArray();
+        SpinWait.SpinUntil(() => Volatile.Read(ref finished) > 8, TimeSpan.FromSeconds(30));
+        model.Dispose();
+        await Task.WhenAll(callers);
+
+        Assert.True(finished > 8 && refused > 0, $"{finished} finished, {refused} refused");
+    }
+
     private ModelPoseResult Estimate(TestModelBuilder builder, InferenceOptions options)
     {
         var path = builder.WriteTo(_directory.File($"model-{Guid.NewGuid():N}.onnx"));

@@ -43,6 +43,7 @@ public sealed class PipelineServiceTests : IDisposable
         {
             Assert.True(r.PublishTime >= r.CaptureTime);
             Assert.True(r.Timings.EndToEnd > TimeSpan.Zero);
+            Assert.True(r.Synthetic, "results from the synthetic camera say so");
             Assert.Single(r.Poses);
         });
         Assert.Equal(PipelineState.Ready, store.Current.State);
@@ -94,6 +95,7 @@ public sealed class PipelineServiceTests : IDisposable
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
+            ["EdgePose:Capture:AllowSynthetic"] = "true",
             ["EdgePose:Capture:Synthetic:FramesPerSecond"] = cameraFps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["EdgePose:Inference:ModelPath"] = modelPath,
             ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",

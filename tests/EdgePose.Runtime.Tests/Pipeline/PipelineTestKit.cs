@@ -20,7 +20,12 @@ internal sealed class EstimatorUnderTest : IAsyncDisposable
 
     public IPoseEstimator Estimator => _services.GetRequiredService<IPoseEstimator>();
 
+    public IPoseEstimator OnDemand => _services.GetRequiredKeyedService<IPoseEstimator>(PoseEstimators.OnDemand);
+
     public IModelHost ModelHost => _services.GetRequiredService<IModelHost>();
+
+    public T Service<T>(string? key)
+        where T : notnull => _services.GetRequiredKeyedService<T>(key);
 
     public static async Task<EstimatorUnderTest> CreateAsync(string policy, string? modelPath, TimeProvider? clock = null, int warmupRuns = 1)
     {

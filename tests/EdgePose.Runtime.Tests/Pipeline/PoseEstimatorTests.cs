@@ -1,3 +1,4 @@
+using EdgePose.Runtime.Pipeline;
 using EdgePose.Runtime.Poses;
 using EdgePose.Runtime.Tests.Inference;
 
@@ -23,6 +24,29 @@ public sealed class PoseEstimatorTests : IDisposable
         Assert.True(pose.Estimate!.Pose.PositionErrorTo(Scenes.MarkerFacing) < 1e-3);
         Assert.Equal(TimeSpan.Zero, estimate.Baseline);
         Assert.True(estimate.Inference > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task A_cancelled_call_stops_before_the_next_stage()
+    {
+        await using var under = await EstimatorUnderTest.CreateAsync("model-with-fallback", Scenes.Model(_directory, Scenes.MarkerFacing));
+        using var scene = Scenes.Render(Scenes.MarkerFacing);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        Assert.Throws<OperationCanceledException>(() => under.Estimator.Estimate(scene.Image, InferenceTestKit.Camera, cancelled.Token));
+    }
+
+    [Fact]
+    public async Task On_demand_requests_have_an_estimator_and_baseline_detector_of_their_own()
+    {
+        await using var under = await EstimatorUnderTest.CreateAsync("model-with-fallback", Scenes.Model(_directory, Scenes.MarkerFacing));
+
+        Assert.NotSame(under.Estimator, under.OnDemand);
+        Assert.NotSame(under.Service<EdgePose.Runtime.Baseline.IBaselineEstimator>(null), under.Service<EdgePose.Runtime.Baseline.IBaselineEstimator>(PoseEstimators.OnDemand));
+        using var scene = Scenes.Render(Scenes.MarkerFacing);
+        var pose = Assert.Single(under.OnDemand.Estimate(scene.Image, InferenceTestKit.Camera).Poses);
+        Assert.Equal(PoseSource.Model, pose.Source);
     }
 
     [Theory]
