@@ -31,7 +31,10 @@ def main() -> int:
 
     with EdgePoseClient(args.target, timeout=0.5) as client:
         first = client.wait_until_serving(timeout=60)
-        print(f"serving: frame {first.frame_sequence}, daemon {client.status().version}", flush=True)
+        status = client.status()
+        print(f"serving: frame {first.frame_sequence}, daemon {status.version}"
+              f"{' (SYNTHETIC camera: pretend poses, do not move a real arm)' if status.capture_synthetic else ''}",
+              flush=True)
         cycle = 0
         while args.cycles == 0 or cycle < args.cycles:
             cycle += 1

@@ -38,11 +38,12 @@ class Daemon:
         self.address = f"127.0.0.1:{free_port()}"
         self._credentials = credentials
         self._log = tempfile.TemporaryFile()
-        # The CI machine is shared and slow: a model answer over the default 60 ms budget is replaced by the baseline
-        # or "not found", which would make the estimate tests depend on load. The budget is not what they are about.
+        # The synthetic camera, which outside development mode must be allowed explicitly. The CI machine is shared
+        # and slow: a model answer over the default 60 ms budget is replaced by the baseline or "not found", which
+        # would make the estimate tests depend on load; the budget is not what they are about.
         self.process = subprocess.Popen(
             [*DAEMON, "--grpc-address", self.address, "--metrics-address", f"127.0.0.1:{free_port()}",
-             "--set", "EdgePose:Pipeline:ModelLatencyBudget=00:00:10",
+             "--set", "EdgePose:Capture:AllowSynthetic=true", "--set", "EdgePose:Pipeline:ModelLatencyBudget=00:00:10",
              "--set", "EdgePose:Pipeline:LatencyBudget=00:00:10", *(a for kv in settings for a in ("--set", kv))],
             cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
 

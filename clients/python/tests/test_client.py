@@ -12,7 +12,7 @@ import pytest
 
 from conftest import OBJECT_ID, Daemon, free_port
 from edgepose_client import (EdgePoseClient, EdgePoseError, Intrinsics, InvalidRequestError, PoseSource,
-                             ReferenceFrame, StalePoseError, UnavailableError)
+                             ReferenceFrame, ResourceExhaustedError, StalePoseError, UnavailableError)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "grasp_loop.py"
 
@@ -27,6 +27,7 @@ def test_latest_within_max_age_is_a_recent_result_for_the_object(client):
     assert abs(time.time() - result.capture_time_ns / 1e9) < 10
     assert result.publish_time_ns >= result.capture_time_ns
     assert result.pose(OBJECT_ID).frame == ReferenceFrame.CAMERA
+    assert result.synthetic
 
 
 def test_latest_older_than_max_age_raises_stale_with_the_age(client):
@@ -131,6 +132,12 @@ def test_estimate_with_a_bad_image_or_intrinsics_raises_invalid(client, image, i
         client.estimate(image, intrinsics=intrinsics)
 
 
+def test_an_image_over_the_message_limit_raises_resource_exhausted(client):
+    with pytest.raises(ResourceExhaustedError) as raised:
+        client.estimate(b"\x89PNG" + bytes(17 * 1024 * 1024))
+    assert not isinstance(raised.value, (InvalidRequestError, UnavailableError))
+
+
 def test_estimate_refuses_an_array_that_is_not_an_8_bit_image_before_sending(client):
     with pytest.raises(ValueError, match="uint8"):
         client.estimate(np.zeros((4, 4, 3), np.float32))
@@ -143,7 +150,7 @@ def test_status_describes_the_running_daemon(client):
     assert status.model_state == "LOADED"
     assert status.capture_connected
     assert status.frames_processed > 0
-    assert status.message.capture.source.startswith("synthetic")
+    assert status.capture_synthetic and status.message.capture.source.startswith("synthetic")
 
 
 def test_a_daemon_with_mutual_tls_answers_a_client_with_its_certificate_and_refuses_others(tmp_path):
@@ -153,7 +160,7 @@ def test_a_daemon_with_mutual_tls_answers_a_client_with_its_certificate_and_refu
                         "-out", str(tmp_path / f"{name}.pem"), *extra], check=True, capture_output=True)
 
     issue("server", "-addext", "subjectAltName=IP:127.0.0.1")
-    issue("client")
+    issue("client", "-addext", "extendedKeyUsage=clientAuth")
 
     def read(name: str) -> bytes:
         return (tmp_path / name).read_bytes()

@@ -88,7 +88,7 @@ def test_an_enum_value_from_a_newer_daemon_is_kept_rather_than_refused():
 
 def test_pose_result_keeps_times_exact_and_finds_poses_by_object():
     result = PoseResult.from_proto(pose_result(object_pose()))
-    assert result.frame_sequence == 42
+    assert result.frame_sequence == 42 and not result.synthetic
     assert result.capture_time_ns == 1_795_850_000_123_456_789
     assert result.publish_time_ns - result.capture_time_ns == 100_000_000
     assert result.end_to_end_s == pytest.approx(0.1)

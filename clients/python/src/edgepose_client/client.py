@@ -59,6 +59,7 @@ class Status:
     pipeline_reason: str
     model_state: str  # ABSENT, LOADING, LOADED or FAILED
     capture_connected: bool
+    capture_synthetic: bool  # the synthetic camera: every pose is pretend
     frames_processed: int
     uptime_s: float
     message: "pb.GetStatusResponse" = field(repr=False, compare=False)
@@ -163,6 +164,7 @@ class EdgePoseClient:
         return Status(
             version=message.version, pipeline_state=message.pipeline_state, pipeline_reason=message.pipeline_reason,
             model_state=message.model.state, capture_connected=message.capture.connected,
+            capture_synthetic=message.capture.synthetic,
             frames_processed=message.frames_processed, uptime_s=message.uptime.ToTimedelta().total_seconds(),
             message=message)
 

@@ -21,8 +21,13 @@ class UnavailableError(EdgePoseError):
 
 
 class InvalidRequestError(EdgePoseError, ValueError):
-    """The request itself is wrong: unknown object, bad image or intrinsics, negative max_age (INVALID_ARGUMENT,
-    RESOURCE_EXHAUSTED for an image over the message limit). Retrying the same request will not help."""
+    """The request itself is wrong: unknown object, bad image or intrinsics, negative max_age (INVALID_ARGUMENT).
+    Retrying the same request will not help."""
+
+
+class ResourceExhaustedError(EdgePoseError):
+    """The daemon is at a limit (RESOURCE_EXHAUSTED), named in ``details``: too many EstimatePose calls or decoded
+    pixels in progress (retry later), or a request over the message size (send a smaller image)."""
 
 
 _BY_CODE = {
@@ -30,7 +35,7 @@ _BY_CODE = {
     grpc.StatusCode.UNAVAILABLE: UnavailableError,
     grpc.StatusCode.DEADLINE_EXCEEDED: UnavailableError,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidRequestError,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: InvalidRequestError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
 }
 
 

@@ -133,6 +133,7 @@ class PoseResult:
     publish_time_ns: int
     end_to_end_s: float  # capture → publish
     poses: Tuple[ObjectPose, ...]
+    synthetic: bool = False  # the frame was rendered by the synthetic camera: the poses are pretend
 
     @property
     def capture_time(self) -> datetime:
@@ -152,4 +153,5 @@ class PoseResult:
             capture_time_ns=_time_ns(message.capture_time),
             publish_time_ns=_time_ns(message.publish_time),
             end_to_end_s=message.latencies.end_to_end.ToTimedelta().total_seconds(),
-            poses=tuple(ObjectPose.from_proto(p) for p in message.poses))
+            poses=tuple(ObjectPose.from_proto(p) for p in message.poses),
+            synthetic=message.synthetic)
