@@ -32,11 +32,12 @@ case "${1:-}" in
     ;;
   test)
     shift
-    # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit.
+    # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit;
+    # chromium: the live view's headless-browser test.
     # The Python client (clients/python) is built with protoc + the gRPC plugin (libprotobuf-dev: the well-known
     # types) and tested in a venv over Debian's grpcio, protobuf, numpy, OpenCV and pytest; openssl issues its TLS
     # test certificates.
-    install_packages prometheus systemd \
+    install_packages prometheus systemd chromium \
       python3-venv python3-pip python3-setuptools python3-grpcio python3-protobuf python3-numpy python3-opencv \
       python3-pytest protobuf-compiler libprotobuf-dev protobuf-compiler-grpc openssl
     # node + npm: the Kubernetes manifests' schema check (deploy/k8s/validate, kubernetes-models from npm). A machine

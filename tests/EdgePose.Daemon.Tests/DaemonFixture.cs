@@ -65,6 +65,26 @@ public sealed class RunningDaemon : IAsyncDisposable
         return new RunningDaemon(app, grpcPort, metricsPort, registry);
     }
 
+    /// <summary>
+    /// The daemon on <paramref name="camera"/>, retrying a lost camera within 200 ms and re-assessing itself every 200 ms
+    /// without frames, so unplug/plug-in tests see the daemon follow within a fraction of a second.
+    /// </summary>
+    public static Task<RunningDaemon> StartWithCameraAsync(PluggableCamera camera, IReadOnlyDictionary<string, string?> settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["EdgePose:Capture:ReconnectInitialDelay"] = "00:00:00.050",
+            ["EdgePose:Capture:ReconnectMaxDelay"] = "00:00:00.200",
+            ["EdgePose:Pipeline:IdleHeartbeatInterval"] = "00:00:00.200",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        return StartAsync(all, camera.Install);
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -6,6 +6,7 @@ using EdgePose.Daemon.Hosting;
 using EdgePose.Daemon.Metrics;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
+using EdgePose.Runtime.Objects;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.Extensions.Options;
 using OpenCvSharp;
@@ -68,6 +69,9 @@ internal static class DoctorCommand
         }
 
         Report(CheckCamera(app.Services.GetRequiredService<IFrameSourceFactory>(), cancellationToken, out var camera) ? "OK" : "FAIL", "camera", camera);
+        var (calibrationLevel, calibration) = CheckCalibration(
+            app.Services.GetRequiredService<IOptions<CaptureOptions>>().Value.Source, app.Services.GetRequiredService<IOptions<WorkcellOptions>>().Value.Camera);
+        Report(calibrationLevel, "calibration", calibration);
 
         var grpc = app.Services.GetRequiredService<IOptions<GrpcOptions>>().Value.Address;
         Report(PortFree(grpc, out var grpcDetail) ? "OK" : "FAIL", "grpc port", grpcDetail);
@@ -90,6 +94,26 @@ internal static class DoctorCommand
             { SessionError: { } error } => ("WARN", $"{status.Device}: loaded, but could not build the session of {error}"),
             _ => ("OK", $"{status.Device}: loaded{unused}"),
         };
+    }
+
+    /// <summary>
+    /// A real camera on the default intrinsics (600/600/320/240, no distortion) runs, and every pose it serves is off by however
+    /// far that camera is from them: the daemon cannot notice, so doctor says so.
+    /// </summary>
+    private static (string Level, string Detail) CheckCalibration(CaptureSourceKind source, CameraOptions camera)
+    {
+        if (!string.IsNullOrWhiteSpace(camera.CalibrationFile))
+        {
+            return ("OK", $"intrinsics from {camera.CalibrationFile}");
+        }
+
+        var defaults = new CameraOptions();
+        var onDefaults = camera.Fx == defaults.Fx && camera.Fy == defaults.Fy && camera.Cx == defaults.Cx && camera.Cy == defaults.Cy
+            && camera.Distortion is null or [];
+        var inline = $"inline intrinsics fx {camera.Fx} fy {camera.Fy} cx {camera.Cx} cy {camera.Cy}";
+        return source is CaptureSourceKind.Camera or CaptureSourceKind.Gstreamer && onDefaults
+            ? ("WARN", $"a real camera ({source}) on the default {inline}: poses will be off; calibrate it and set EdgePose:Workcell:Camera:CalibrationFile")
+            : ("OK", inline);
     }
 
     private static bool CheckCamera(IFrameSourceFactory factory, CancellationToken cancellationToken, out string detail)

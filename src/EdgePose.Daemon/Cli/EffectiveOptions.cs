@@ -1,5 +1,6 @@
 using EdgePose.Daemon.Grpc;
 using EdgePose.Daemon.Metrics;
+using EdgePose.Daemon.Operations;
 using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.BoardHealth;
 using EdgePose.Runtime.Capture;
@@ -22,6 +23,7 @@ internal static class EffectiveOptions
         yield return ("Pipeline", services.GetRequiredService<IOptions<PipelineOptions>>().Value);
         yield return ("Grpc", services.GetRequiredService<IOptions<GrpcOptions>>().Value);
         yield return ("Metrics", services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value);
+        yield return ("Operations", services.GetRequiredService<IOptions<OperationsOptions>>().Value);
         yield return ("BoardHealth", services.GetRequiredService<IOptions<BoardHealthOptions>>().Value);
     }
 }

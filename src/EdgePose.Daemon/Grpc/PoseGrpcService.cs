@@ -263,27 +263,7 @@ internal sealed class PoseGrpcService(
     private byte[] DrawOverlay(Mat image, CameraIntrinsics camera, ImmutableArray<ObjectPose> poses, string objectFilter)
     {
         using var overlay = image.Clone();
-        var line = 0;
-        foreach (var pose in poses)
-        {
-            if ((objectFilter.Length > 0 && pose.ObjectId != objectFilter) || workcell.FindObject(pose.ObjectId) is not { } target)
-            {
-                continue;
-            }
-
-            var color = pose.Source == PoseSource.Model ? Scalar.Yellow : Scalar.Cyan;
-            if (pose.Estimate is { } estimate)
-            {
-                PoseOverlay.DrawBox(overlay, camera, target, PoseReporting.ToCameraObject(estimate.Pose, target, workcell), color);
-            }
-
-            PoseOverlay.DrawLabel(
-                overlay,
-                pose.Estimate is { } e ? $"{pose.ObjectId}: {pose.Source} conf {e.Confidence:0.00} reproj {e.ReprojectionErrorPx:0.0}px" : $"{pose.ObjectId}: not found ({pose.FallbackReason})",
-                line++,
-                color);
-        }
-
+        PoseOverlay.DrawPoses(overlay, camera, workcell, poses, objectFilter);
         Cv2.ImEncode(".jpg", overlay, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, _options.OverlayJpegQuality));
         return jpeg;
     }

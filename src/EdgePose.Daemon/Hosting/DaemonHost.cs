@@ -48,6 +48,7 @@ internal static class DaemonHost
             .AddEdgePoseRuntime(builder.Configuration, registry)
             .AddPoseGrpc(builder.Configuration)
             .AddServiceMetrics(builder.Configuration)
+            .AddOperations(builder.Configuration)
             .AddJetsonBoardHealth(builder.Configuration)
             .AddSystemdIntegration();
         replaceServices?.Invoke(builder.Services);
@@ -58,6 +59,7 @@ internal static class DaemonHost
         if (metricsAddress is not null)
         {
             app.MapMetrics("/metrics", registry).OnlyOn(Listener.Metrics);
+            app.MapOperations(metricsAddress.Value);
         }
 
         // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.

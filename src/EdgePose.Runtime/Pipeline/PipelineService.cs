@@ -18,6 +18,7 @@ internal sealed partial class PipelineService(
     IModelHost modelHost,
     IPoseEstimator estimator,
     PoseResultStore store,
+    LiveFrameTap liveFrames,
     Workcell workcell,
     PoseMetrics metrics,
     IOptions<PipelineOptions> options,
@@ -139,6 +140,7 @@ internal sealed partial class PipelineService(
 
         var (state, reason) = Assess(hasResult: true);
         store.Publish(new PipelineSnapshot(state, reason, result, current.FramesProcessed + 1, bySource, byReason, published));
+        liveFrames.Offer(frame.Image, result);
         Observe(result.Timings, estimate);
         metrics.SetNewestResultCaptureTime(frame.CaptureTime);
         if (endToEnd > _options.LatencyBudget)

@@ -21,6 +21,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IPoseEstimator, PoseEstimator>();
         services.AddKeyedSingleton<IPoseEstimator>(PoseEstimators.OnDemand, (sp, key) =>
             ActivatorUtilities.CreateInstance<PoseEstimator>(sp, sp.GetRequiredKeyedService<IBaselineEstimator>(key)));
+        services.AddSingleton<LiveFrameTap>();
         return services;
     }
 

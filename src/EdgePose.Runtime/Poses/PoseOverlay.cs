@@ -1,10 +1,12 @@
+using System.Collections.Immutable;
 using EdgePose.Runtime.Geometry;
 using EdgePose.Runtime.Objects;
+using EdgePose.Runtime.Pipeline;
 using OpenCvSharp;
 
 namespace EdgePose.Runtime.Poses;
 
-/// <summary>Draws a pose on an image for a person to check: the box's 12 edges and its X (red), Y (green), Z (blue) axes.</summary>
+/// <summary>Draws a pose on an image for a person to check: the box's 12 edges, its 8 corners and its X (red), Y (green), Z (blue) axes.</summary>
 public static class PoseOverlay
 {
     private static readonly (int A, int B)[] Edges =
@@ -18,12 +20,49 @@ public static class PoseOverlay
             Cv2.Line(image, ToPoint(corners[a]), ToPoint(corners[b]), color, thickness, LineTypes.AntiAlias);
         }
 
+        // Eight of the nine keypoints the model predicts (the ninth, the centre, is where the axes start), reprojected from the
+        // pose: a dot off its corner shows where the pose is wrong.
+        foreach (var corner in corners)
+        {
+            Cv2.Circle(image, ToPoint(corner), thickness + 2, color, -1, LineTypes.AntiAlias);
+        }
+
         var axisLength = Math.Min(target.Size.X, Math.Min(target.Size.Y, target.Size.Z));
         var axes = PnpSolver.Project(
             [Vec3.Zero, new Vec3(axisLength, 0, 0), new Vec3(0, axisLength, 0), new Vec3(0, 0, axisLength)], camera, cameraFromObject);
         Cv2.Line(image, ToPoint(axes[0]), ToPoint(axes[1]), Scalar.Red, thickness + 1, LineTypes.AntiAlias);
         Cv2.Line(image, ToPoint(axes[0]), ToPoint(axes[2]), Scalar.Lime, thickness + 1, LineTypes.AntiAlias);
         Cv2.Line(image, ToPoint(axes[0]), ToPoint(axes[3]), Scalar.Blue, thickness + 1, LineTypes.AntiAlias);
+    }
+
+    /// <summary>
+    /// Draws each found pose (model yellow, baseline cyan) and labels every object with its source and confidence, or why it
+    /// was not found, from label line <paramref name="firstLine"/> on; returns the next free line.
+    /// </summary>
+    public static int DrawPoses(Mat image, CameraIntrinsics camera, Workcell workcell, ImmutableArray<ObjectPose> poses, string objectFilter = "", int firstLine = 0)
+    {
+        var line = firstLine;
+        foreach (var pose in poses)
+        {
+            if ((objectFilter.Length > 0 && pose.ObjectId != objectFilter) || workcell.FindObject(pose.ObjectId) is not { } target)
+            {
+                continue;
+            }
+
+            var color = pose.Source == PoseSource.Model ? Scalar.Yellow : Scalar.Cyan;
+            if (pose.Estimate is { } estimate)
+            {
+                DrawBox(image, camera, target, PoseReporting.ToCameraObject(estimate.Pose, target, workcell), color);
+            }
+
+            DrawLabel(
+                image,
+                pose.Estimate is { } e ? $"{pose.ObjectId}: {pose.Source} conf {e.Confidence:0.00} reproj {e.ReprojectionErrorPx:0.0}px" : $"{pose.ObjectId}: not found ({pose.FallbackReason})",
+                line++,
+                color);
+        }
+
+        return line;
     }
 
     public static void DrawLabel(Mat image, string text, int line, Scalar color) =>

@@ -28,4 +28,22 @@ public sealed class DoctorCommandTests
         // The report says why CUDA is not used; its log warning would only repeat it.
         Assert.DoesNotContain("1104", stdout + stderr);
     }
+
+    [Theory]
+    [InlineData("Camera", "", "WARN calibration    a real camera (Camera) on the default inline intrinsics fx 600 fy 600 cx 320 cy 240: poses will be off;")]
+    [InlineData("Camera", "EdgePose:Workcell:Camera:Fx=712.5", "OK   calibration    inline intrinsics fx 712.5 fy 600 cx 320 cy 240")]
+    [InlineData("Synthetic", "", "OK   calibration    inline intrinsics fx 600 fy 600 cx 320 cy 240")]
+    public async Task Warns_when_a_real_camera_runs_on_the_default_intrinsics(string source, string setting, string expected)
+    {
+        // No camera device here: with Source=Camera the camera check fails (exit 1), the calibration line is what is checked.
+        string[] extra = setting.Length > 0 ? ["--set", setting] : [];
+        var (_, stdout, stderr) = await DeployTestKit.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "edgepose.dll"), "doctor", "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}",
+             "--metrics-address", "", "--source", source, "--set", "EdgePose:Capture:AllowSynthetic=true",
+             "--set", "EdgePose:Capture:CameraDevice=/dev/edgepose-no-such-camera", .. extra],
+            workingDirectory: AppContext.BaseDirectory);
+
+        Assert.True(stdout.Split('\n').Any(l => l.StartsWith(expected, StringComparison.Ordinal)), stdout + stderr);
+    }
 }

@@ -78,7 +78,7 @@ public sealed class KubernetesManifestTests
         Assert.Null(models["subPath"]);
         Assert.Equal(modelFolder, (string?)volumes[(string)models["name"]!]["hostPath"]!["path"]);
 
-        // Probes: readiness on the health service the daemon keeps in step with the pipeline; liveness on the metrics listener.
+        // Probes: readiness on the health service the daemon keeps in step with the pipeline; liveness on /healthz (metrics listener).
         Assert.Equal(50051, ports["grpc"]);
         Assert.EndsWith(":50051", (string)settings["Grpc"]!["Address"]!, StringComparison.Ordinal);
         Assert.EndsWith(":9464", (string)settings["Metrics"]!["Address"]!, StringComparison.Ordinal);
@@ -89,7 +89,7 @@ public sealed class KubernetesManifestTests
         }
 
         Assert.Equal("metrics", (string?)container["livenessProbe"]!["httpGet"]!["port"]);
-        Assert.Equal("/metrics", (string?)container["livenessProbe"]!["httpGet"]!["path"]);
+        Assert.Equal("/healthz", (string?)container["livenessProbe"]!["httpGet"]!["path"]);
 
         // Scraping: by annotation, and by the ServiceMonitor through the Service's metrics port.
         var annotations = pod["metadata"]!["annotations"]!;

@@ -145,6 +145,7 @@ public sealed partial class SystemdUnitAndInstallTests
         await using var app = DaemonHost.Build(DeployTestKit.PathOf("deploy/edgepose.json"), new Dictionary<string, string?>(), Prometheus.Metrics.NewCustomRegistry());
         var sections = EffectiveOptions.Resolve(app.Services).Select(s => s.Section).ToList();
         Assert.Contains("BoardHealth", sections);
+        Assert.Contains("Operations", sections);
         Assert.Equal("/var/lib/edgepose/models/edgepose.onnx", app.Configuration["EdgePose:Inference:ModelPath"]);
     }
 

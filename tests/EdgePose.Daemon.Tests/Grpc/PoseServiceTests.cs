@@ -306,15 +306,8 @@ public sealed class PoseServiceTests
     public async Task Health_follows_the_camera_serving_then_not_serving_while_lost_then_serving_again()
     {
         var camera = new PluggableCamera(pluggedIn: true);
-        await using var daemon = await RunningDaemon.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:00:00.300",
-                ["EdgePose:Capture:ReconnectInitialDelay"] = "00:00:00.050",
-                ["EdgePose:Capture:ReconnectMaxDelay"] = "00:00:00.200",
-                ["EdgePose:Pipeline:IdleHeartbeatInterval"] = "00:00:00.200",
-            },
-            camera.Install);
+        await using var daemon = await RunningDaemon.StartWithCameraAsync(
+            camera, new Dictionary<string, string?> { ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:00:00.300" });
 
         await WaitForHealth(daemon, global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
         camera.PluggedIn = false;
