@@ -34,7 +34,12 @@ case "${1:-}" in
     shift
     # prometheus: promtool and a real scrape in the deploy tests; systemd: systemd-analyze verify/security of the unit;
     # chromium: the live view's headless-browser test.
-    install_packages prometheus systemd chromium
+    # The Python client (clients/python) is built with protoc + the gRPC plugin (libprotobuf-dev: the well-known
+    # types) and tested in a venv over Debian's grpcio, protobuf, numpy, OpenCV and pytest; openssl issues its TLS
+    # test certificates.
+    install_packages prometheus systemd chromium \
+      python3-venv python3-pip python3-setuptools python3-grpcio python3-protobuf python3-numpy python3-opencv \
+      python3-pytest protobuf-compiler libprotobuf-dev protobuf-compiler-grpc openssl
     # node + npm: the Kubernetes manifests' schema check (deploy/k8s/validate, kubernetes-models from npm). A machine
     # that already has a node with npm keeps it.
     command -v npm >/dev/null || install_packages nodejs npm
@@ -75,6 +80,8 @@ case "${1:-}" in
       echo "dev.sh: no PyTorch for /usr/bin/python3: skipping the training smoke run" >&2
     fi
     dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
+    # The Python client against the daemon just built.
+    clients/python/tests/run.sh
     ;;
   *)
     echo "usage: deploy/dev.sh run [edgepose args] | deploy/dev.sh test [dotnet test args]" >&2

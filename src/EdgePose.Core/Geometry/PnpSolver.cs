@@ -137,9 +137,36 @@ public static class PnpSolver
         {
             // Degenerate geometry: the pose is unconstrained along some direction; say so instead of inventing a number.
             Array.Fill(covariance, double.PositiveInfinity);
+            return (rms, [.. covariance]);
         }
 
-        return (rms, [.. covariance]);
+        // OpenCV differentiates by the rotation vector; the reported block (as ROS and PoseReporting read it) perturbs
+        // the rotation about the reference frame's axes, R' = exp([δθ]×)·R, and δθ = J_l(rvec)·δrvec.
+        return (rms, TransformCovariance([.. covariance], RotationVectorToFrameAxes(pose.Rotation.ToRodrigues())));
+    }
+
+    /// <summary>blockdiag(I, J_l(φ)), with J_l = I + (1 − cos θ)/θ²·[φ]× + (θ − sin θ)/θ³·[φ]×² the left Jacobian of SO(3).</summary>
+    private static double[,] RotationVectorToFrameAxes(Vec3 phi)
+    {
+        var theta = phi.Length;
+        var theta2 = theta * theta;
+        // The closed forms cancel catastrophically near θ = 0; their series are exact to double precision there.
+        var (a, b) = theta < 1e-3
+            ? (0.5 - (theta2 / 24), (1.0 / 6) - (theta2 / 120))
+            : ((1 - Math.Cos(theta)) / theta2, (theta - Math.Sin(theta)) / (theta2 * theta));
+        double[,] skew = { { 0, -phi.Z, phi.Y }, { phi.Z, 0, -phi.X }, { -phi.Y, phi.X, 0 } };
+        var jacobian = new double[6, 6];
+        for (var r = 0; r < 3; r++)
+        {
+            jacobian[r, r] = 1;
+            for (var c = 0; c < 3; c++)
+            {
+                var skewSquared = (skew[r, 0] * skew[0, c]) + (skew[r, 1] * skew[1, c]) + (skew[r, 2] * skew[2, c]);
+                jacobian[r + 3, c + 3] = (r == c ? 1 : 0) + (a * skew[r, c]) + (b * skewSquared);
+            }
+        }
+
+        return jacobian;
     }
 
     /// <summary>Re-expresses a covariance after a fixed change of reference frame (T_base_camera · pose): both blocks rotate.</summary>

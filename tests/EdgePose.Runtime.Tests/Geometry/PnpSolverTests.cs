@@ -54,6 +54,62 @@ public sealed class PnpSolverTests
         Assert.True(DepthVariance(1.0) > DepthVariance(0.3));
     }
 
+    [Theory]
+    [InlineData(10, -20, 30)]
+    [InlineData(170, 5, -80)]
+    [InlineData(-120, 60, 150)]
+    public void Covariance_perturbs_the_rotation_about_the_reference_frames_axes(double roll, double pitch, double yaw)
+    {
+        // ROS's PoseWithCovariance and PoseReporting's propagation both read the rotation block as R' = exp([δθ]×)·R
+        // (t' = t + δt): σ²(JᵀJ)⁻¹ with J differentiated numerically along exactly those perturbations.
+        var camera = CameraIntrinsics.Default640x480;
+        var box = TargetObject.DefaultBox;
+        var pose = new RigidTransform(Rotation3.FromRollPitchYaw(RollPitchYaw.FromDegrees(roll, pitch, yaw)), new Vec3(0.03, -0.02, 0.5));
+        const double h = 1e-6;
+        var columns = new double[6][];
+        for (var p = 0; p < 6; p++)
+        {
+            double[] Moved(double step)
+            {
+                var d = new double[6];
+                d[p] = step;
+                var perturbed = new RigidTransform(
+                    Rotation3.FromRodrigues(new Vec3(d[3], d[4], d[5])) * pose.Rotation, pose.Translation + new Vec3(d[0], d[1], d[2]));
+                return [.. PnpSolver.Project(box.Keypoints, camera, perturbed).SelectMany(q => new[] { q.X, q.Y })];
+            }
+
+            var plus = Moved(h);
+            var minus = Moved(-h);
+            columns[p] = [.. plus.Select((v, i) => (v - minus[i]) / (2 * h))];
+        }
+
+        var information = new double[6, 6];
+        for (var a = 0; a < 6; a++)
+        {
+            for (var b = 0; b < 6; b++)
+            {
+                information[a, b] = columns[a].Zip(columns[b], (x, y) => x * y).Sum();
+            }
+        }
+
+        using var informationMat = Mat.FromArray(information);
+        using var inverse = new Mat();
+        Cv2.Invert(informationMat, inverse, DecompTypes.SVD);
+        using var expected = new Mat();
+        inverse.ConvertTo(expected, MatType.CV_64F, PnpSolver.MinimumPixelSigma * PnpSolver.MinimumPixelSigma);
+        var actual = PnpSolver.Evaluate(box.Keypoints, PnpSolver.Project(box.Keypoints, camera, pose), camera, pose).Covariance;
+        for (var a = 0; a < 6; a++)
+        {
+            for (var b = 0; b < 6; b++)
+            {
+                var scale = Math.Sqrt(expected.At<double>(a, a) * expected.At<double>(b, b));
+                Assert.True(
+                    Math.Abs(actual[(a * 6) + b] - expected.At<double>(a, b)) < 1e-4 * scale,
+                    $"covariance[{a},{b}] = {actual[(a * 6) + b]:G6}, expected {expected.At<double>(a, b):G6}");
+            }
+        }
+    }
+
     internal static void AssertValidCovariance(System.Collections.Immutable.ImmutableArray<double> covariance)
     {
         Assert.Equal(36, covariance.Length);
