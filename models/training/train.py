@@ -1,4 +1,4 @@
-"""Train the EdgePose keypoint network on an `edgepose render` dataset (BOP layout) and export the ONNX model.
+"""Train the EdgePose keypoint network on an `edgepose-lab render` dataset (BOP layout) and export the ONNX model.
 
     /usr/bin/python3 models/training/train.py --data DATA_DIR --out models/edgepose-box.onnx
 
@@ -351,7 +351,7 @@ def write_parity_fixture(head, root, split, out_dir, count=2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="edgepose render output (BOP layout) with train and test splits")
+    parser.add_argument("--data", required=True, help="edgepose-lab render output (BOP layout) with train and test splits")
     parser.add_argument("--train-split", default="train")
     parser.add_argument("--test-split", default="test")
     parser.add_argument("--out", required=True, help="ONNX file to write")

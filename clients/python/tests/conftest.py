@@ -1,8 +1,9 @@
 """The real daemon for the client tests: the built edgepose on free loopback ports, on its embedded default (synthetic
-camera, bundled model), and a dataset rendered by the daemon's own renderer with ground truth.
+camera, bundled model), and a dataset with ground truth rendered by edgepose-lab (the synthetic camera's renderer).
 
 EDGEPOSE (default: dotnet src/EdgePose.Daemon/bin/Release/net10.0/edgepose.dll, from the repository root) names the
-built daemon; the tests import edgepose_client as installed (tests/run.sh installs it into a fresh venv)."""
+built daemon and EDGEPOSE_LAB (default: dotnet src/EdgePose.Lab/bin/Release/net10.0/edgepose-lab.dll) the lab; the
+tests import edgepose_client as installed (tests/run.sh installs it into a fresh venv)."""
 
 import json
 import os
@@ -20,6 +21,7 @@ from edgepose_client import EdgePoseClient, UnavailableError
 
 REPO = Path(__file__).resolve().parents[3]
 DAEMON = shlex.split(os.environ.get("EDGEPOSE", "dotnet src/EdgePose.Daemon/bin/Release/net10.0/edgepose.dll"))
+LAB = shlex.split(os.environ.get("EDGEPOSE_LAB", "dotnet src/EdgePose.Lab/bin/Release/net10.0/edgepose-lab.dll"))
 OBJECT_ID = "box"
 
 
@@ -95,9 +97,9 @@ class RenderedFrame:
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory):
-    """Frames of the default box at known poses, from `edgepose render` (the same renderer as the synthetic camera)."""
+    """Frames of the default box at known poses, from `edgepose-lab render` (the same renderer as the synthetic camera)."""
     out = tmp_path_factory.mktemp("render")
-    subprocess.run([*DAEMON, "render", "--out", str(out), "--count", "6", "--seed", "5"], cwd=REPO, check=True,
+    subprocess.run([*LAB, "render", "--out", str(out), "--count", "6", "--seed", "5"], cwd=REPO, check=True,
                    stdout=subprocess.DEVNULL)
     folder = out / "train" / "000000"
     camera = json.loads((out / "camera.json").read_text())
