@@ -69,18 +69,18 @@ public sealed record EstimatorSummary(
 
     /// <summary>What a confidence means: per bin of served poses, the share that was grasp-ready. Empty bins are kept, so
     /// every report has the same rows.</summary>
-    private static ReliabilityBin[] ReliabilityOf(IReadOnlyList<SampleOutcome> found, EvaluationRequirements requirements) =>
-    [
-        .. Enumerable.Range(0, ReliabilityBins).Select(bin =>
-        {
-            var inBin = found.Where(s => Math.Min((int)(s.Confidence * ReliabilityBins), ReliabilityBins - 1) == bin).ToArray();
-            return new ReliabilityBin(
+    private static ReliabilityBin[] ReliabilityOf(IReadOnlyList<SampleOutcome> found, EvaluationRequirements requirements)
+    {
+        var bins = found.ToLookup(s => Math.Min((int)(s.Confidence * ReliabilityBins), ReliabilityBins - 1));
+        return
+        [
+            .. Enumerable.Range(0, ReliabilityBins).Select(bin => new ReliabilityBin(
                 (double)bin / ReliabilityBins,
                 (double)(bin + 1) / ReliabilityBins,
-                inBin.Length,
-                inBin.Length == 0 ? 0 : (double)inBin.Count(requirements.IsGraspReady) / inBin.Length);
-        }),
-    ];
+                bins[bin].Count(),
+                bins[bin].Any() ? (double)bins[bin].Count(requirements.IsGraspReady) / bins[bin].Count() : 0)),
+        ];
+    }
 
     private static Dictionary<string, int> Count(IReadOnlyList<SampleOutcome> samples, Func<SampleOutcome, string> key) =>
         samples.GroupBy(key).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());

@@ -228,12 +228,13 @@ internal sealed class OnnxPoseModel : IPoseModel
         }
 
         var projected = PnpSolver.Project(objectPoints, camera, solution.Pose);
-        var worst = 0;
-        for (var i = 1; i < projected.Length; i++)
+        var (worst, worstResidual) = (0, 0.0);
+        for (var i = 0; i < projected.Length; i++)
         {
-            if (projected[i].DistanceTo(imagePoints[i]) > projected[worst].DistanceTo(imagePoints[worst]))
+            var residual = projected[i].DistanceTo(imagePoints[i]);
+            if (residual > worstResidual)
             {
-                worst = i;
+                (worst, worstResidual) = (i, residual);
             }
         }
 
