@@ -24,7 +24,9 @@ internal sealed class BoardOptions
         "--marker-length", $"Side of one ArUco marker as printed, metres (default {Defaults.MarkerLengthMeters}).", new RangeAttribute(0.001, 1.0));
 
     private readonly Option<PredefinedDictionaryType?> _dictionary = TypedOptions.Choice<PredefinedDictionaryType>(
-        "--dictionary", $"ArUco dictionary of the board's markers (default {Defaults.Dictionary.ToString().ToLowerInvariant()}).");
+        "--dictionary", $"ArUco dictionary of the board's markers, e.g. dict4x4_50, dict6x6_250, dictapriltag_36h11 (default {Defaults.Dictionary.ToString().ToLowerInvariant()}).");
+
+    public BoardOptions() => _dictionary.HelpName = "name";
 
     public void AddTo(Command command)
     {

@@ -84,7 +84,6 @@ internal sealed class CalibrateIntrinsicsCommand(HostOptionsBinding binding)
                 return LabCommandLine.UsageError(error, Name, $"--images = '{folder}': must be new or empty with --from-capture (the views are saved there).");
             }
 
-            Directory.CreateDirectory(folder);
             if (Capture(result, detector, folder, result.GetValue(_views) ?? 15, output, error, cancellationToken) is { } failed)
             {
                 return failed;
@@ -177,6 +176,7 @@ internal sealed class CalibrateIntrinsicsCommand(HostOptionsBinding binding)
         try
         {
             source.Open();
+            Directory.CreateDirectory(folder);
             output.WriteLine($"capturing {views} views from {source.Description}: hold the board still, then move and tilt it to the next place; cover the whole image (Ctrl+C stops early)");
             var kept = BoardViewCapture.Run(source, detector, views, folder, output, cancellationToken);
             output.WriteLine($"kept {kept} views in {Path.GetFullPath(folder)}");

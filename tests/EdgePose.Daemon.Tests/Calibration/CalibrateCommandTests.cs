@@ -124,7 +124,7 @@ public sealed class CalibrateCommandTests : IClassFixture<CalibrateCommandTests.
         var cameraToBase = services.GetRequiredService<Workcell>().CameraToBase;
         Assert.NotNull(cameraToBase);
         var error = (Meters: cameraToBase.Value.PositionErrorTo(TrueCameraToBase), Degrees: cameraToBase.Value.AngleErrorDegreesTo(TrueCameraToBase));
-        _log.WriteLine(stdout + FormattableString.Invariant($"CameraToBase error {error.Meters * 1000:0.000} mm, {error.Degrees:0.0000} deg"));
+        _log.WriteLine(stdout + File.ReadAllText(fragment) + FormattableString.Invariant($"CameraToBase error {error.Meters * 1000:0.000} mm, {error.Degrees:0.0000} deg"));
         Assert.True(error.Meters < PositionToleranceMeters && error.Degrees < AngleToleranceDegrees, $"CameraToBase off by {error.Meters * 1000:0.00} mm, {error.Degrees:0.000} deg\n{stdout}");
     }
 
