@@ -73,12 +73,24 @@ public static class CameraCalibrationFile
         }
     }
 
-    /// <summary>The RMS reprojection error the calibration recorded, in pixels; null when the file has none.</summary>
+    /// <summary>The RMS reprojection error the calibration recorded, in pixels; null when the file has none or cannot be read (<see cref="Load"/> says why).</summary>
     public static double? ReadReprojectionError(string path)
     {
-        using var storage = new FileStorage(path, FileStorage.Modes.Read);
-        using var node = storage.IsOpened() ? storage[ReprojectionErrorNode] : null;
-        return node is null || node.IsNone ? null : node.ReadDouble();
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var storage = new FileStorage(path, FileStorage.Modes.Read);
+            using var node = storage.IsOpened() ? storage[ReprojectionErrorNode] : null;
+            return node is null || node.IsNone ? null : node.ReadDouble();
+        }
+        catch (OpenCVException)
+        {
+            return null;
+        }
     }
 
     private static Mat ReadMat(FileStorage storage, string path, string key)

@@ -34,8 +34,12 @@ internal sealed record CharucoBoardSpec(int SquaresX, int SquaresY, double Squar
         }
     }
 
-    public CharucoBoard Create() =>
-        new(SquaresX, SquaresY, (float)SquareLengthMeters, (float)MarkerLengthMeters, CvAruco.GetPredefinedDictionary(Dictionary));
+    public CharucoBoard Create()
+    {
+        // The native board keeps its own copy of the dictionary.
+        using var dictionary = CvAruco.GetPredefinedDictionary(Dictionary);
+        return new CharucoBoard(SquaresX, SquaresY, (float)SquareLengthMeters, (float)MarkerLengthMeters, dictionary);
+    }
 
     /// <summary>Corner <paramref name="id"/> in the board frame, metres.</summary>
     public Vec3 Corner(int id)

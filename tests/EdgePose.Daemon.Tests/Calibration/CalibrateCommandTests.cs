@@ -144,6 +144,29 @@ public sealed class CalibrateCommandTests : IClassFixture<CalibrateCommandTests.
     }
 
     [Theory]
+    [InlineData("""[{"image": "view_00.png", "translationMeters": [0.4, 0.1], "rotationVectorRadians": [0, 0, 0]}]""", "pose 0: \"translationMeters\" must be 3 finite numbers.")]
+    [InlineData("""[{"translationMeters": [0.4, 0.1, 0.3], "rotationVectorRadians": [0, 0, 0]}]""", "pose 0: \"image\" is required.")]
+    [InlineData("""{"image": "view_00.png"}""", "is not a JSON array of poses")]
+    [InlineData("""[{"image": "missing.png", "translationMeters": [0.4, 0.1, 0.3], "rotationVectorRadians": [0, 0, 0]}]""", "missing.png: missing or not a readable image.")]
+    public async Task A_bad_robot_pose_file_exits_2_saying_what_is_wrong(string json, string expected)
+    {
+        using var output = new EvalCommandTests.TempFolder();
+        var poses = output.File("poses.json");
+        File.WriteAllText(poses, json);
+        File.Copy(Path.Combine(_views.Folder, "view_00.png"), output.File("view_00.png"));
+        var intrinsics = output.File("camera.yaml");
+        CameraCalibrationFile.Save(intrinsics, TrueCamera);
+
+        var (code, _, stderr) = await Lab("calibrate", "hand-eye", "--poses", poses, "--calibration", intrinsics, "--out", output.File("out.json"));
+
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("edgepose-lab calibrate hand-eye: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.False(File.Exists(output.File("out.json")));
+    }
+
+    [Theory]
     [InlineData("--marker-length", "0.03", "--marker-length = '0.03': must be smaller than --square-length")]
     [InlineData("--squares-x", "2", "--squares-x = '2': must be between 3 and 50.")]
     [InlineData("--dictionary", "dict9x9", "--dictionary = 'dict9x9': must be one of")]
