@@ -1,3 +1,4 @@
+using EdgePose.Core.Datasets;
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
 using System.Numerics;

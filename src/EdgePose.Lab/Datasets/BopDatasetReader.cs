@@ -1,3 +1,4 @@
+using EdgePose.Core.Datasets;
 using System.Text.Json;
 
 namespace EdgePose.Lab.Datasets;
