@@ -132,11 +132,10 @@ internal sealed partial class PipelineService(
         foreach (var pose in estimate.Poses)
         {
             bySource = bySource.SetItem(pose.Source, bySource.GetValueOrDefault(pose.Source) + 1);
-            metrics.ResultPublished(pose.Source);
+            metrics.PosePublished(pose);
             if (pose.FallbackReason != FallbackReason.None)
             {
                 byReason = byReason.SetItem(pose.FallbackReason, byReason.GetValueOrDefault(pose.FallbackReason) + 1);
-                metrics.Fallback(pose.FallbackReason);
             }
         }
 
