@@ -23,7 +23,7 @@ public sealed class FailureCaptureOptions
     /// Everything under <see cref="Directory"/> (earlier runs' splits included) stays under this many bytes; a frame that
     /// would cross it is not written, and nothing more is this run.
     /// </summary>
-    [Range(1L << 20, long.MaxValue)]
+    [Range(typeof(long), "1048576", "9223372036854775807")]
     public long MaxBytes { get; set; } = 1L << 30;
 
     /// <summary>Frames waiting for the writer; when the disk is slower than the interval, the oldest are dropped and counted.</summary>
