@@ -77,16 +77,19 @@ public sealed record BopGroundTruthInfo(
     [property: JsonPropertyName("px_count_visib")] int PixelCountVisible,
     [property: JsonPropertyName("visib_fract")] double VisibleFraction);
 
-/// <summary>scene_edgepose.json entry: the renderer's labels that BOP has no field for.</summary>
+/// <summary>
+/// scene_edgepose.json entry: the labels that BOP has no field for. The renderer knows them all; for a labelled camera
+/// frame (<c>edgepose-lab label</c>) the marker's visibility, the blur and the brightness are unknown (null).
+/// </summary>
 /// <param name="Keypoints2D">[u, v] per keypoint in <see cref="Objects.TargetObject.Keypoints"/> order (8 corners, then the centre).</param>
 public sealed record EdgePoseObjectFacts(
     [property: JsonPropertyName("obj_id")] int ObjectId,
     [property: JsonPropertyName("keypoints_2d")] IReadOnlyList<IReadOnlyList<double>> Keypoints2D,
-    [property: JsonPropertyName("marker_visible")] bool MarkerVisible,
+    [property: JsonPropertyName("marker_visible")] bool? MarkerVisible,
     [property: JsonPropertyName("occlusion_fraction")] double OcclusionFraction,
     [property: JsonPropertyName("distance_m")] double DistanceMeters,
-    [property: JsonPropertyName("blur_sigma_px")] double BlurSigmaPx,
-    [property: JsonPropertyName("brightness")] double Brightness);
+    [property: JsonPropertyName("blur_sigma_px")] double? BlurSigmaPx,
+    [property: JsonPropertyName("brightness")] double? Brightness);
 
 /// <summary>
 /// scene_served.json entry, keyed like scene_gt.json: what the daemon served for a frame it captured because the model

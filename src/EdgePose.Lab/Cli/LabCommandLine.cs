@@ -1,5 +1,9 @@
 using System.CommandLine;
+using EdgePose.Core.Objects;
 using EdgePose.Daemon.Cli;
+using EdgePose.Daemon.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgePose.Lab.Cli;
 
@@ -18,7 +22,17 @@ internal static class LabCommandLine
         var root = new RootCommand("EdgePose lab: synthetic datasets for training and evaluation of pose estimators (model, baseline, a running daemon).");
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
+        root.Subcommands.Add(new LabelCommand(binding).Create());
         return root;
+    }
+
+    /// <summary>The workcell as the daemon would see it: appsettings, --config, environment, --set, validated the same way.</summary>
+    public static Workcell LoadWorkcell(HostOptionsBinding binding, ParseResult result)
+    {
+        using var configuration = new ConfigurationManager();
+        DaemonConfiguration.Apply(configuration, binding.ConfigFileValue(result), binding.Flags(result));
+        using var services = new ServiceCollection().AddWorkcell(configuration).BuildServiceProvider();
+        return services.GetRequiredService<Workcell>();
     }
 
     /// <summary>

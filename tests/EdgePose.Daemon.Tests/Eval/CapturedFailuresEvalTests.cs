@@ -3,12 +3,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgePose.Core.Datasets;
 using EdgePose.Lab.Cli;
+using EdgePose.Lab.Datasets;
 
 namespace EdgePose.Daemon.Tests.Eval;
 
 /// <summary>
-/// The README's path from failures to evaluation: the daemon captures the frames its model failed on, a labeller writes
-/// their true poses into scene_gt.json, and <c>edgepose-lab eval</c> scores the split.
+/// The README's path from failures to evaluation and training: the daemon captures the frames its model failed on, a
+/// labeller writes their true poses into scene_gt.json, <c>edgepose-lab eval</c> scores the split and
+/// <c>edgepose-lab label</c> derives the keypoints training reads.
 /// </summary>
 public sealed class CapturedFailuresEvalTests : IDisposable
 {
@@ -17,7 +19,7 @@ public sealed class CapturedFailuresEvalTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Fact]
-    public async Task A_captured_split_once_labelled_is_scored_by_eval()
+    public async Task A_captured_split_once_labelled_is_scored_by_eval_and_gets_training_keypoints()
     {
         var root = _folder.File("captures");
         await using (await RunningDaemon.StartAsync(new Dictionary<string, string?>
@@ -70,6 +72,27 @@ public sealed class CapturedFailuresEvalTests : IDisposable
         var baseline = report["estimators"]!["baseline"]!;
         Assert.Equal(1, baseline["found_rate"]!.GetValue<double>());
         Assert.InRange(baseline["position_error_m"]!["max"]!.GetValue<double>(), 0, 0.001);
+
+        // For training: label derives the keypoints train.py learns from the labelled poses.
+        var labelOutput = new StringWriter();
+        code = await LabCommandLine.InvokeAsync(["label", "--data", root, "--split", split], new InvocationConfiguration { Output = labelOutput, Error = error });
+        Assert.True(code == 0, error.ToString());
+        Assert.Contains($"{labelled} labelled object(s)", labelOutput.ToString());
+        var dataset = BopDatasetReader.Read(root, split);
+        Assert.All(dataset.Frames, frame =>
+        {
+            Assert.Equal(frame.GroundTruth.Count, frame.Facts.Count);
+            if (frame.GroundTruth.Count == 1)
+            {
+                // Keypoint 8 is the box centre, the model origin: its projection is K · t (the default camera has no distortion).
+                var (facts, t, k) = (frame.Facts[0], frame.GroundTruth[0].CamTM2C, frame.Camera.CamK);
+                Assert.Equal(9, facts.Keypoints2D.Count);
+                Assert.Equal(k[0] * t[0] / t[2] + k[2], facts.Keypoints2D[8][0], 6);
+                Assert.Equal(k[4] * t[1] / t[2] + k[5], facts.Keypoints2D[8][1], 6);
+                Assert.Equal(Math.Sqrt(t.Sum(v => v * v)) / BopFormat.MillimetresPerMetre, facts.DistanceMeters, 9);
+                Assert.Null(facts.MarkerVisible);
+            }
+        });
     }
 
     private static Dictionary<int, BopServedFrame>? Served(string root)
