@@ -52,6 +52,9 @@ internal static class PipelineBenchmark
         output.WriteLine($"EdgePose pipeline benchmark: policy {policy}, synthetic camera at {cameraFps} fps, {seconds} s, {Environment.ProcessorCount} cores");
         output.WriteLine($"  captured {captured / seconds:0.0} frames/s, processed {processed / seconds:0.0} frames/s, dropped {Math.Max(0, captured - processed)} (latest frame wins)");
         output.WriteLine($"  end to end (capture → published)  {Stats.Milliseconds(endToEnd)}");
+        var budget = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.LatencyBudget;
+        var over = endToEnd.Count(t => t > budget.TotalSeconds);
+        output.WriteLine($"  over the {budget.TotalMilliseconds:0} ms budget: {over} of {endToEnd.Count} frames ({100.0 * over / Math.Max(1, endToEnd.Count):0.00}%)");
         return 0;
     }
 }

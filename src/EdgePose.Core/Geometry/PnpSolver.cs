@@ -17,13 +17,15 @@ public static class PnpSolver
     public const double MinimumPixelSigma = 0.25;
 
     /// <param name="refineIteratively">After <paramref name="method"/>, refine with the iterative solver from its result; the covariance is computed once, at the end.</param>
+    /// <param name="scratch">Native buffers to reuse (a hot path passes its own); null allocates them for this call.</param>
     public static PnpSolution? Solve(
         IReadOnlyList<Vec3> objectPoints,
         IReadOnlyList<Point2d> imagePoints,
         CameraIntrinsics camera,
         SolvePnPMethod method,
         RigidTransform? initialGuess = null,
-        bool refineIteratively = false)
+        bool refineIteratively = false,
+        PnpScratch? scratch = null)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
         if (objectPoints.Count < 4)
@@ -31,26 +33,30 @@ public static class PnpSolver
             return null;
         }
 
-        using var objectMat = ToMat(objectPoints);
-        using var imageMat = ToMat(imagePoints);
-        using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = DistortionMat(camera);
-        using var rvec = new Mat();
-        using var tvec = new Mat();
+        using var owned = scratch is null ? new PnpScratch() : null;
+        var s = scratch ?? owned!;
+        s.Load(objectPoints, camera);
+        s.LoadImagePoints(imagePoints);
         var useGuess = initialGuess is not null;
         if (initialGuess is { } guess)
         {
-            SetVector(rvec, guess.Rotation.ToRodrigues());
-            SetVector(tvec, guess.Translation);
+            PnpScratch.SetVector(s.Rvec, guess.Rotation.ToRodrigues());
+            PnpScratch.SetVector(s.Tvec, guess.Translation);
+        }
+        else
+        {
+            // OpenCV leaves the outputs untouched when it finds no solution: NaN tells that apart from a reused buffer's last pose.
+            PnpScratch.SetVector(s.Rvec, new Vec3(double.NaN, double.NaN, double.NaN));
+            PnpScratch.SetVector(s.Tvec, new Vec3(double.NaN, double.NaN, double.NaN));
         }
 
         try
         {
-            Cv2.SolvePnP(objectMat, imageMat, k, distortion, rvec, tvec, useGuess, method);
-            if (refineIteratively && !rvec.Empty() && !tvec.Empty())
+            Cv2.SolvePnP(s.ObjectPoints, s.ImagePoints, s.CameraMatrix, s.Distortion, s.Rvec, s.Tvec, useGuess, method);
+            if (refineIteratively && s.HasFiniteSolution())
             {
                 // Closed-form solvers (EPnP) seed; Levenberg-Marquardt then minimises the reprojection error itself.
-                Cv2.SolvePnP(objectMat, imageMat, k, distortion, rvec, tvec, useExtrinsicGuess: true, SolvePnPMethod.Iterative);
+                Cv2.SolvePnP(s.ObjectPoints, s.ImagePoints, s.CameraMatrix, s.Distortion, s.Rvec, s.Tvec, useExtrinsicGuess: true, SolvePnPMethod.Iterative);
             }
         }
         catch (OpenCVException)
@@ -59,18 +65,18 @@ public static class PnpSolver
             return null;
         }
 
-        if (rvec.Empty() || tvec.Empty())
+        if (!s.HasFiniteSolution())
         {
             return null;
         }
 
-        var pose = RigidTransform.FromRodrigues(GetVector(rvec), GetVector(tvec));
+        var pose = RigidTransform.FromRodrigues(PnpScratch.GetVector(s.Rvec), PnpScratch.GetVector(s.Tvec));
         if (pose.Translation.Z <= 0 || !double.IsFinite(pose.Translation.Length))
         {
             return null;
         }
 
-        var (rms, covariance) = Evaluate(objectPoints, imagePoints, camera, pose);
+        var (rms, covariance) = Evaluate(objectPoints, imagePoints, camera, pose, s, pointsLoaded: true);
         return new PnpSolution(pose, rms, covariance);
     }
 
@@ -80,12 +86,22 @@ public static class PnpSolver
     /// (object, grasp) with the points expressed in that frame gives that frame's covariance.
     /// </summary>
     public static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose)
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch = null) =>
+        Evaluate(objectPoints, imagePoints, camera, pose, scratch, pointsLoaded: false);
+
+    private static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch, bool pointsLoaded)
     {
         var n = objectPoints.Count;
-        using var projected = new Mat();
-        using var jacobian = new Mat();
-        ProjectInto(objectPoints, camera, pose, projected, jacobian);
+        using var owned = scratch is null ? new PnpScratch() : null;
+        var s = scratch ?? owned!;
+        if (!pointsLoaded)
+        {
+            s.Load(objectPoints, camera);
+        }
+
+        var (projected, jacobian) = (s.Projected, s.Jacobian);
+        s.ProjectLoaded(pose, withJacobian: true);
 
         var sumSquares = 0.0;
         for (var i = 0; i < n; i++)
@@ -101,7 +117,7 @@ public static class PnpSolver
         var sigmaSquared = Math.Max(sumSquares / dof, MinimumPixelSigma * MinimumPixelSigma);
 
         // OpenCV's Jacobian columns are (rvec, tvec, f, c, distortion); reorder to (t, r) as ROS covariances are.
-        var jtj = new double[6, 6];
+        Span<double> jtj = stackalloc double[36];
         Span<double> j = stackalloc double[6];
         for (var row = 0; row < 2 * n; row++)
         {
@@ -115,13 +131,20 @@ public static class PnpSolver
             {
                 for (var b = 0; b < 6; b++)
                 {
-                    jtj[a, b] += j[a] * j[b];
+                    jtj[(a * 6) + b] += j[a] * j[b];
                 }
             }
         }
 
-        using var information = Mat.FromArray(jtj);
-        using var inverse = new Mat();
+        var (information, inverse) = (s.Information, s.Inverse);
+        for (var a = 0; a < 6; a++)
+        {
+            for (var b = 0; b < 6; b++)
+            {
+                information.At<double>(a, b) = jtj[(a * 6) + b];
+            }
+        }
+
         var covariance = new double[36];
         if (Cv2.Invert(information, inverse, DecompTypes.SVD) > 1e-12)
         {
@@ -209,73 +232,19 @@ public static class PnpSolver
         return [.. result];
     }
 
-    public static Point2d[] Project(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose)
+    /// <param name="scratch">Native buffers to reuse (a hot path passes its own); null allocates them for this call.</param>
+    public static Point2d[] Project(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch = null)
     {
-        using var projected = new Mat();
-        ProjectInto(objectPoints, camera, pose, projected, jacobian: null);
+        using var owned = scratch is null ? new PnpScratch() : null;
+        var s = scratch ?? owned!;
+        s.Load(objectPoints, camera);
+        s.ProjectLoaded(pose, withJacobian: false);
         var result = new Point2d[objectPoints.Count];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = projected.At<Point2d>(i);
+            result[i] = s.Projected.At<Point2d>(i);
         }
 
         return result;
-    }
-
-    /// <summary>cv::projectPoints of <paramref name="objectPoints"/> at <paramref name="pose"/>, with the Jacobian when asked for.</summary>
-    private static void ProjectInto(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose, Mat projected, Mat? jacobian)
-    {
-        using var objectMat = ToMat(objectPoints);
-        using var k = Mat.FromArray(camera.CameraMatrix());
-        using var distortion = DistortionMat(camera);
-        using var rvec = Mat.FromArray(pose.Rotation.ToRodrigues().ToArray());
-        using var tvec = Mat.FromArray(pose.Translation.ToArray());
-        if (jacobian is null)
-        {
-            Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected);
-        }
-        else
-        {
-            Cv2.ProjectPoints(objectMat, rvec, tvec, k, distortion, projected, jacobian);
-        }
-    }
-
-    /// <summary>Mat.FromArray rejects an empty array; an empty Mat is how OpenCV spells "no distortion".</summary>
-    private static Mat DistortionMat(CameraIntrinsics camera) =>
-        camera.Distortion.IsDefaultOrEmpty ? new Mat() : Mat.FromArray(camera.DistortionArray());
-
-    private static Mat ToMat(IReadOnlyList<Vec3> points)
-    {
-        var mat = new Mat(points.Count, 1, MatType.CV_64FC3);
-        for (var i = 0; i < points.Count; i++)
-        {
-            mat.Set(i, new Vec3d(points[i].X, points[i].Y, points[i].Z));
-        }
-
-        return mat;
-    }
-
-    private static Mat ToMat(IReadOnlyList<Point2d> points)
-    {
-        var mat = new Mat(points.Count, 1, MatType.CV_64FC2);
-        for (var i = 0; i < points.Count; i++)
-        {
-            mat.Set(i, points[i]);
-        }
-
-        return mat;
-    }
-
-    private static void SetVector(Mat mat, Vec3 value)
-    {
-        using var source = Mat.FromArray(value.ToArray());
-        source.CopyTo(mat);
-    }
-
-    private static Vec3 GetVector(Mat mat)
-    {
-        using var m64 = new Mat();
-        mat.ConvertTo(m64, MatType.CV_64FC1);
-        return new Vec3(m64.At<double>(0), m64.At<double>(1), m64.At<double>(2));
     }
 }

@@ -203,13 +203,13 @@ internal sealed class OnnxPoseModel : IPoseModel
         // EPnP for a closed-form start, then Levenberg–Marquardt from it, rather than RANSAC: weak keypoints are already
         // gone (score floor), and with at most nine points RANSAC's minimal subsets barely outvote each other. One
         // confidently wrong keypoint is instead caught by its residual (below), and what remains shows in the covariance.
-        var solution = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
+        var solution = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true, scratch: workspace.Pnp);
         if (solution is null)
         {
             return (null, 0);
         }
 
-        solution = WithoutWorstKeypoint(objectPoints, imagePoints, solution, camera) ?? solution;
+        solution = WithoutWorstKeypoint(objectPoints, imagePoints, solution, camera, workspace.Pnp) ?? solution;
         var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * _tolerance.Confidence(solution.Covariance);
 
         // The keypoints are ordered, so the model has already resolved the box's symmetry.
@@ -218,14 +218,15 @@ internal sealed class OnnxPoseModel : IPoseModel
     }
 
     /// <summary>The solution without the keypoint of largest residual, when that cuts the RMS error enough; else null.</summary>
-    private static PnpSolution? WithoutWorstKeypoint(List<Vec3> objectPoints, List<Point2d> imagePoints, PnpSolution solution, CameraIntrinsics camera)
+    private static PnpSolution? WithoutWorstKeypoint(
+        List<Vec3> objectPoints, List<Point2d> imagePoints, PnpSolution solution, CameraIntrinsics camera, PnpScratch scratch)
     {
         if (objectPoints.Count <= MinimumKeypoints)
         {
             return null;
         }
 
-        var projected = PnpSolver.Project(objectPoints, camera, solution.Pose);
+        var projected = PnpSolver.Project(objectPoints, camera, solution.Pose, scratch);
         var (worst, worstResidual) = (0, 0.0);
         for (var i = 0; i < projected.Length; i++)
         {
@@ -238,11 +239,11 @@ internal sealed class OnnxPoseModel : IPoseModel
 
         objectPoints.RemoveAt(worst);
         imagePoints.RemoveAt(worst);
-        var without = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
+        var without = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true, scratch: scratch);
         return without is not null && without.RmsReprojectionErrorPx < OutlierRmsRatio * solution.RmsReprojectionErrorPx ? without : null;
     }
 
-    /// <summary>One call's buffers: the input tensor and the outputs ONNX Runtime writes into (the contract fixes their shapes).</summary>
+    /// <summary>One call's buffers: the input tensor, the outputs ONNX Runtime writes into (the contract fixes their shapes) and PnP's matrices.</summary>
     private sealed class Workspace : IDisposable
     {
         public Workspace(ModelContract contract)
@@ -270,9 +271,12 @@ internal sealed class OnnxPoseModel : IPoseModel
 
         public List<Point2d> ImagePoints { get; } = new(TargetObject.KeypointCount);
 
+        public PnpScratch Pnp { get; } = new();
+
         public void Dispose()
         {
             Input.Dispose();
+            Pnp.Dispose();
             foreach (var output in Outputs)
             {
                 output.Dispose();

@@ -37,6 +37,9 @@ internal sealed class EstimatorUnderTest : IAsyncDisposable
             ["EdgePose:Inference:WatchModelFile"] = "false",
             ["EdgePose:Inference:WarmupRuns"] = warmupRuns.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",
+            // Generous, so a loaded test machine never turns a model answer into an over-budget fallback; SlowClock
+            // still overruns it.
+            ["EdgePose:Pipeline:ModelLatencyBudget"] = "00:00:10",
         }).Build();
         var collection = new ServiceCollection();
         collection.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
@@ -110,5 +113,6 @@ internal sealed class SlowClock : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    public override long GetTimestamp() => Interlocked.Add(ref _ticks, TimeSpan.TicksPerMillisecond * 50);
+    /// <summary>Every reading 5 s after the last: any timed stage overruns the test kit's 10 s model budget.</summary>
+    public override long GetTimestamp() => Interlocked.Add(ref _ticks, TimeSpan.TicksPerSecond * 5);
 }
