@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
+using EdgePose.Runtime.Tracking;
 using EdgePose.Core.Objects;
 using EdgePose.Core.Poses;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,7 @@ internal sealed partial class PipelineService(
     ICaptureMonitor capture,
     IModelHost modelHost,
     IPoseEstimator estimator,
+    IPoseTracker tracker,
     PoseResultStore store,
     LiveFrameTap liveFrames,
     Workcell workcell,
@@ -110,6 +112,7 @@ internal sealed partial class PipelineService(
             return;
         }
 
+        var poses = tracker.Update(estimate.Poses, frame.CaptureTimestamp);
         var publishTime = timeProvider.GetUtcNow();
         var published = timeProvider.GetTimestamp();
         var endToEnd = timeProvider.GetElapsedTime(frame.CaptureTimestamp, published);
@@ -118,7 +121,7 @@ internal sealed partial class PipelineService(
             frame.CaptureTime,
             publishTime,
             new StageTimings(captureWait, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, endToEnd),
-            estimate.Poses)
+            poses)
         {
             CaptureTimestamp = frame.CaptureTimestamp,
             Synthetic = frame.Synthetic,
