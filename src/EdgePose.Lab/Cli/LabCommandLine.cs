@@ -18,6 +18,7 @@ internal static class LabCommandLine
         var root = new RootCommand("EdgePose lab: synthetic datasets for training and evaluation of pose estimators (model, baseline, a running daemon).");
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
+        root.Subcommands.Add(new TrackEvalCommand(binding).Create());
         return root;
     }
 
