@@ -109,6 +109,8 @@ internal sealed class TrackEvalCommand
 
         output.WriteLine(
             $"wrong raw poses: {figures.WrongRaw}; taken in by the filter: {figures.WrongRawTaken}; still wrong in the filtered output: {figures.WrongRawServed}");
+        output.WriteLine(
+            $"frames without a raw pose, served by the filter's prediction: {figures.Coasted}; grasp-ready: {figures.CoastedGraspReady}; wrong: {figures.CoastedWrong}");
         output.WriteLine($"raw pose verdicts: {string.Join(", ", Enum.GetValues<RawPoseVerdict>().Where(figures.Verdicts.ContainsKey).Select(v => $"{v.ToString().ToLowerInvariant()} {figures.Verdicts[v]}"))}");
     }
 

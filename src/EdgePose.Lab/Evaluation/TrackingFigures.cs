@@ -19,8 +19,12 @@ public sealed record StreamFigures(
 /// <param name="WrongRaw">Frames whose raw pose was served but out of tolerance.</param>
 /// <param name="WrongRawTaken">Of those, the ones the filter took in (accepted, started or re-acquired on).</param>
 /// <param name="WrongRawServed">Of those, the ones where the filtered pose was out of tolerance too.</param>
+/// <param name="Coasted">Frames without a raw pose where the filter served its prediction.</param>
+/// <param name="CoastedGraspReady">Of those, the grasp-ready ones.</param>
+/// <param name="CoastedWrong">Of those, the ones out of tolerance.</param>
 public sealed record TrackingFigures(
-    int Samples, StreamFigures Raw, StreamFigures Filtered, int WrongRaw, int WrongRawTaken, int WrongRawServed, IReadOnlyDictionary<RawPoseVerdict, int> Verdicts)
+    int Samples, StreamFigures Raw, StreamFigures Filtered, int WrongRaw, int WrongRawTaken, int WrongRawServed,
+    int Coasted, int CoastedGraspReady, int CoastedWrong, IReadOnlyDictionary<RawPoseVerdict, int> Verdicts)
 {
     private const double MillimetresPerMetre = 1000;
     private const double DegreesPerRadian = 180 / Math.PI;
@@ -35,6 +39,7 @@ public sealed record TrackingFigures(
         var taken = wrongRaw.Count(x => verdict(x.s) is RawPoseVerdict.Accepted or RawPoseVerdict.Started or RawPoseVerdict.Reacquired);
         var served = wrongRaw.Count(x => requirements.IsWrongPose(filtered[x.i]));
         var verdicts = raw.GroupBy(verdict).ToDictionary(g => g.Key, g => g.Count());
+        var coasted = filtered.Where((s, i) => s.Found && !raw[i].Found).ToArray();
         return new TrackingFigures(
             raw.Count,
             Stream("raw", raw, requirements, framesPerSecond),
@@ -42,6 +47,9 @@ public sealed record TrackingFigures(
             wrongRaw.Length,
             taken,
             served,
+            coasted.Length,
+            coasted.Count(requirements.IsGraspReady),
+            coasted.Count(requirements.IsWrongPose),
             verdicts);
     }
 

@@ -22,6 +22,7 @@ public sealed class TrackEvalCommandTests
             Assert.Contains("| raw | ", stdout, StringComparison.Ordinal);
             Assert.Contains("| filtered | ", stdout, StringComparison.Ordinal);
             Assert.Contains("wrong raw poses: ", stdout, StringComparison.Ordinal);
+            Assert.Contains("served by the filter's prediction: ", stdout, StringComparison.Ordinal);
             Assert.Contains("raw pose verdicts: ", stdout, StringComparison.Ordinal);
         }
         finally
