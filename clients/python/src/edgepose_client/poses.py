@@ -68,15 +68,29 @@ def _time_ns(timestamp) -> int:
     return timestamp.seconds * 1_000_000_000 + timestamp.nanos
 
 
-def _homogeneous(position: np.ndarray, quaternion: np.ndarray) -> np.ndarray:
-    transform = np.eye(4)
-    transform[:3, :3] = quaternion_to_matrix(quaternion)
-    transform[:3, 3] = position
-    return transform
+class _PoseMatrix:
+    """``rotation`` and ``matrix`` from ``position`` and ``quaternion``, once ``_require_pose`` says there are some."""
+
+    def _require_pose(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """3×3 rotation matrix R_frame_object."""
+        return self.matrix[:3, :3]
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """4×4 homogeneous T_frame_object: ``matrix @ [x, y, z, 1]`` takes an object-frame point into ``frame``."""
+        self._require_pose()
+        transform = np.eye(4)
+        transform[:3, :3] = quaternion_to_matrix(self.quaternion)
+        transform[:3, 3] = self.position
+        return transform
 
 
 def _geometry(message) -> dict:
-    """Position, (x, y, z, w) quaternion, rpy and 6×6 covariance of a message that carries a pose (ObjectPose, FilteredPose)."""
+    """Position, (x, y, z, w) quaternion, rpy and 6×6 covariance of a message with a pose (ObjectPose, FilteredPose)."""
     p, q, r = message.position, message.orientation, message.rpy
     return dict(
         position=np.array([p.x, p.y, p.z]),
@@ -86,8 +100,8 @@ def _geometry(message) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class FilteredPose:
-    """An object's pose filtered over successive live frames: smoothed, with jumps and flips held back, and its velocity.
+class FilteredPose(_PoseMatrix):
+    """An object's pose filtered over successive live frames: smoothed, jumps and flips held back, with its velocity.
     Same frame and conventions as the raw pose. The geometric fields are None unless ``state`` is TRACKING or COASTING
     (LOST: the track was dropped after EdgePose:Tracking:DropAfter without a sighting)."""
 
@@ -105,22 +119,9 @@ class FilteredPose:
     def has_pose(self) -> bool:
         return self.position is not None
 
-    @property
-    def rotation(self) -> np.ndarray:
-        """3×3 rotation matrix R_frame_object."""
-        return self.require_pose().matrix[:3, :3]
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """4×4 homogeneous T_frame_object, as ObjectPose.matrix."""
-        self.require_pose()
-        return _homogeneous(self.position, self.quaternion)
-
-    def require_pose(self) -> "FilteredPose":
-        """This filtered pose, or ValueError when the track has none (LOST)."""
+    def _require_pose(self) -> None:
         if not self.has_pose:
             raise ValueError(f"the track has no filtered pose (state {self.state.name})")
-        return self
 
     @classmethod
     def from_proto(cls, message: "pb.FilteredPose") -> "FilteredPose":
@@ -137,7 +138,7 @@ class FilteredPose:
 
 # eq=False: numpy fields have no single truth value.
 @dataclass(frozen=True, eq=False)
-class ObjectPose:
+class ObjectPose(_PoseMatrix):
     """One object's pose in one result. When ``found`` is False the geometric fields are None."""
 
     object_id: str
@@ -155,16 +156,8 @@ class ObjectPose:
     # The pose filtered over time (live results: latest, stream); None for estimate(), which sees one image.
     filtered: Optional[FilteredPose] = None
 
-    @property
-    def rotation(self) -> np.ndarray:
-        """3×3 rotation matrix R_frame_object."""
-        return self.matrix[:3, :3]
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """4×4 homogeneous T_frame_object: ``matrix @ [x, y, z, 1]`` takes an object-frame point into ``frame``."""
+    def _require_pose(self) -> None:
         self.require_found()
-        return _homogeneous(self.position, self.quaternion)
 
     def require_found(self) -> "ObjectPose":
         """This pose, or ValueError when the object was not found (its geometric fields are then None)."""
