@@ -27,12 +27,18 @@ internal sealed class TrackEvalCommand
     private readonly Option<double?> _fps = TypedOptions.Number<double>(
         "--fps", $"Frame rate the sequence was rendered at (default {new SyntheticSceneOptions().FramesPerSecond}, render's default).", new RangeAttribute(0.1, 1000));
 
+    private readonly Option<double?> _inject = TypedOptions.Number<double>(
+        "--inject-outliers", "Share of found raw poses replaced by a gross error (a half-turn flip in place or a 3-10 cm jump) before the tracker sees them (default 0).",
+        new RangeAttribute(0.0, 0.5));
+
+    private readonly Option<int?> _seed = TypedOptions.Number<int>("--seed", "Seed of the injected errors (default 1).");
+
     public TrackEvalCommand(HostOptionsBinding binding) => _binding = binding;
 
     public Command Create()
     {
         var command = new Command("track-eval", "Evaluate the pose tracker on a rendered sequence: grasp-ready rate, jitter, wrong poses let through and lag, raw against filtered.");
-        foreach (var option in new Option[] { _data, _split, _fps })
+        foreach (var option in new Option[] { _data, _split, _fps, _inject, _seed })
         {
             command.Options.Add(option);
         }
@@ -82,7 +88,8 @@ internal sealed class TrackEvalCommand
         }
 
         var tracked = new TrackedEstimators(
-            EvalCommand.PolicyEstimator, Core.Configuration.Choice.NameOf(estimator.Policy), estimator, runtime.GetRequiredService<IPoseTracker>(), workcell, fps);
+            EvalCommand.PolicyEstimator, Core.Configuration.Choice.NameOf(estimator.Policy), estimator, runtime.GetRequiredService<IPoseTracker>(), workcell, fps,
+            result.GetValue(_inject) ?? 0, result.GetValue(_seed) ?? 1);
         output.WriteLine(FormattableString.Invariant($"tracking {dataset.Frames.Count} frames of {BopFormat.ScenePath(data, split)} at {fps:0.##} fps, policy {tracked.Raw.Description}"));
         var progress = new ProgressReporter(dataset.Frames.Count, output);
         var outcomes = await evaluation.RunAsync([tracked.Raw, tracked.Filtered], progress.FrameDone, cancellationToken);
@@ -91,11 +98,11 @@ internal sealed class TrackEvalCommand
         var objectIds = workcell.Objects.ToDictionary(o => o.DatasetId, o => o.Id);
         var figures = TrackingFigures.Of(
             outcomes[0], outcomes[1], s => tracked.Verdicts.GetValueOrDefault((s.ImageId, objectIds[s.DatasetObjectId])), EvaluationRequirements.Default, fps);
-        Write(figures, output);
+        Write(figures, tracked.Injected, output);
         return 0;
     }
 
-    private static void Write(TrackingFigures figures, TextWriter output)
+    private static void Write(TrackingFigures figures, int injected, TextWriter output)
     {
         static string Value(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
         output.WriteLine($"| {figures.Samples} poses | grasp-ready | wrong poses | jitter position (mm) | jitter angle (°) | lag position (ms) | lag rotation (ms) |");
@@ -108,7 +115,7 @@ internal sealed class TrackEvalCommand
         }
 
         output.WriteLine(
-            $"wrong raw poses: {figures.WrongRaw}; taken in by the filter: {figures.WrongRawTaken}; still wrong in the filtered output: {figures.WrongRawServed}");
+            $"wrong raw poses: {figures.WrongRaw}{(injected > 0 ? $" ({injected} injected)" : "")}; taken in by the filter: {figures.WrongRawTaken}; still wrong in the filtered output: {figures.WrongRawServed}");
         output.WriteLine(
             $"frames without a raw pose, served by the filter's prediction: {figures.Coasted}; grasp-ready: {figures.CoastedGraspReady}; wrong: {figures.CoastedWrong}");
         output.WriteLine($"raw pose verdicts: {string.Join(", ", Enum.GetValues<RawPoseVerdict>().Where(figures.Verdicts.ContainsKey).Select(v => $"{v.ToString().ToLowerInvariant()} {figures.Verdicts[v]}"))}");

@@ -54,8 +54,10 @@ internal sealed class ObjectTrack
     private ConstantVelocityAxis[] _rotation;
     private Rotation3 _orientation;
 
-    private ObjectTrack(Measurement start, Vec3 linearVelocity, Vec3 angularVelocity, double linearRateVariance, double angularRateVariance)
+    private ObjectTrack(Measurement start, int support, Vec3 linearVelocity, Vec3 angularVelocity, double linearRateVariance, double angularRateVariance)
     {
+        PositionSupport = support;
+        RotationSupport = support;
         _position = Axes(start.Pose.Translation, start.PositionCovariance, linearVelocity, linearRateVariance);
         _rotation = Axes(Vec3.Zero, start.RotationCovariance, angularVelocity, angularRateVariance);
         _orientation = start.Pose.Rotation;
@@ -69,6 +71,11 @@ internal sealed class ObjectTrack
     /// <summary>Monotonic capture time of the last pose that updated the track.</summary>
     public long SightedAt { get; set; }
 
+    /// <summary>Poses whose position (rotation) updated the track since it started (or took its rotation).</summary>
+    public int PositionSupport { get; private set; }
+
+    public int RotationSupport { get; private set; }
+
     /// <summary>Jumps held back so far, while they agree with each other.</summary>
     public JumpCandidate? Outlier { get; set; }
 
@@ -80,9 +87,11 @@ internal sealed class ObjectTrack
 
     public Vec3 AngularVelocity => new(_rotation[0].Rate, _rotation[1].Rate, _rotation[2].Rate);
 
+    /// <param name="support">How many consistent poses the start rests on (a re-acquiring run's length).</param>
     /// <param name="linearRateVariance">Variance of the unknown starting speed; the velocity converges from it.</param>
-    public static ObjectTrack Start(Measurement start, Vec3 linearVelocity, Vec3 angularVelocity, double linearRateVariance, double angularRateVariance) =>
-        new(start, linearVelocity, angularVelocity, linearRateVariance, angularRateVariance);
+    public static ObjectTrack Start(
+        Measurement start, int support, Vec3 linearVelocity, Vec3 angularVelocity, double linearRateVariance, double angularRateVariance) =>
+        new(start, support, linearVelocity, angularVelocity, linearRateVariance, angularRateVariance);
 
     /// <summary>6×6 over (x, y, z, rx, ry, rz), row-major; the axes are filtered apart, so only the diagonal is set.</summary>
     public ImmutableArray<double> Covariance()
@@ -123,19 +132,25 @@ internal sealed class ObjectTrack
 
     public double[] RotationInnovationCovariance(Measurement m) => WithDiagonal(m.RotationCovariance, _rotation);
 
-    public void CorrectPosition(Measurement m) => Correct(_position, PositionInnovation(m), m.PositionCovariance);
+    public void CorrectPosition(Measurement m)
+    {
+        Correct(_position, PositionInnovation(m), m.PositionCovariance);
+        PositionSupport++;
+    }
 
     public void CorrectRotation(Measurement m)
     {
         Correct(_rotation, RotationInnovation(m), m.RotationCovariance);
         FoldRotation();
+        RotationSupport++;
     }
 
     /// <summary>A persisting flip: the rotation restarts at the measured one, turning at <paramref name="angularVelocity"/>.</summary>
-    public void RestartRotation(Measurement m, Vec3 angularVelocity, double angularRateVariance)
+    public void RestartRotation(Measurement m, int support, Vec3 angularVelocity, double angularRateVariance)
     {
         _rotation = Axes(Vec3.Zero, m.RotationCovariance, angularVelocity, angularRateVariance);
         _orientation = m.Pose.Rotation;
+        RotationSupport = support;
     }
 
     private void FoldRotation()

@@ -82,7 +82,7 @@ internal sealed partial class PoseTracker : IPoseTracker
             estimate.Pose, estimate.Covariance, now, _options.PositionNoiseFloorMeters, _options.AngleNoiseFloorDegrees * RadiansPerDegree);
         if (track is null)
         {
-            return Report(Start(pose.ObjectId, measurement, Vec3.Zero, Vec3.Zero), TrackState.Tracking, RawPoseVerdict.Started);
+            return Report(Start(pose.ObjectId, measurement, 1, Vec3.Zero, Vec3.Zero), TrackState.Tracking, RawPoseVerdict.Started);
         }
 
         var positionAgrees = Within(track.PositionInnovation(measurement), track.PositionInnovationCovariance(measurement));
@@ -103,15 +103,15 @@ internal sealed partial class PoseTracker : IPoseTracker
         }
 
         track.Flip = Candidate(track.Flip, measurement, withPosition: false);
-        if (track.Flip.Count < _options.FlipReacquireFrames)
+        if (track.Flip.Count < Persistence(_options.FlipReacquireFrames, track.RotationSupport))
         {
             return Report(track, TrackState.Tracking, RawPoseVerdict.Flip);
         }
 
         var (_, angular) = Velocity(track.Flip);
-        track.RestartRotation(measurement, angular, AngularRateVariance);
+        track.RestartRotation(measurement, track.Flip.Count, angular, AngularRateVariance);
+        LogRotationReacquired(_logger, pose.ObjectId, track.Flip.Count);
         track.Flip = null;
-        LogRotationReacquired(_logger, pose.ObjectId, _options.FlipReacquireFrames);
         return Report(track, TrackState.Tracking, RawPoseVerdict.Reacquired);
     }
 
@@ -119,19 +119,25 @@ internal sealed partial class PoseTracker : IPoseTracker
     private TrackedPose Jump(string objectId, ObjectTrack track, Measurement measurement)
     {
         track.Outlier = Candidate(track.Outlier, measurement, withPosition: true);
-        if (track.Outlier.Count < _options.ReacquireFrames)
+        if (track.Outlier.Count < Persistence(_options.ReacquireFrames, track.PositionSupport))
         {
             return Report(track, TrackState.Coasting, RawPoseVerdict.Outlier);
         }
 
         var (linear, angular) = Velocity(track.Outlier);
-        LogReacquired(_logger, objectId, _options.ReacquireFrames);
-        return Report(Start(objectId, measurement, linear, angular), TrackState.Tracking, RawPoseVerdict.Reacquired);
+        LogReacquired(_logger, objectId, track.Outlier.Count);
+        return Report(Start(objectId, measurement, track.Outlier.Count, linear, angular), TrackState.Tracking, RawPoseVerdict.Reacquired);
     }
 
-    private ObjectTrack Start(string objectId, Measurement measurement, Vec3 linearVelocity, Vec3 angularVelocity)
+    /// <summary>
+    /// How many consistent jumps take over: the configured number, or fewer when the track itself rests on fewer poses,
+    /// so a track that started on a wrong pose gives way to the right ones as soon as they outnumber it.
+    /// </summary>
+    private static int Persistence(int configured, int support) => Math.Min(configured, support + 1);
+
+    private ObjectTrack Start(string objectId, Measurement measurement, int support, Vec3 linearVelocity, Vec3 angularVelocity)
     {
-        var track = ObjectTrack.Start(measurement, linearVelocity, angularVelocity, LinearRateVariance, AngularRateVariance);
+        var track = ObjectTrack.Start(measurement, support, linearVelocity, angularVelocity, LinearRateVariance, AngularRateVariance);
         _tracks[objectId] = track;
         _lastSightings[objectId] = measurement.Timestamp;
         return track;

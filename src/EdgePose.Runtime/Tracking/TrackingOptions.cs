@@ -37,13 +37,17 @@ public sealed class TrackingOptions
     [Range(0.01, 100000.0)]
     public double AngularAccelerationDegrees { get; set; } = 90;
 
-    /// <summary>Consecutive, mutually consistent jumps after which the track is re-acquired at the new pose (the object was moved).</summary>
+    /// <summary>
+    /// Consecutive, mutually consistent jumps after which the track is re-acquired at the new pose (the object was moved);
+    /// fewer while the track rests on fewer poses than that, so a track started on a wrong pose soon gives way.
+    /// </summary>
     [Range(1, 1000)]
     public int ReacquireFrames { get; set; } = 3;
 
     /// <summary>
     /// Consecutive, mutually consistent rotation-only jumps (the position agrees: a box's look-alike faces, a marker's tilt
-    /// ambiguity) after which the rotation is taken; until then it is held. Longer than <see cref="ReacquireFrames"/>:
+    /// ambiguity) after which the rotation is taken (fewer while the track's rotation rests on fewer poses); until then it
+    /// is held. Longer than <see cref="ReacquireFrames"/>:
     /// a model can hold a flipped answer for several frames, and no object turns over in place faster than it moves.
     /// </summary>
     [Range(1, 1000)]

@@ -128,6 +128,22 @@ public sealed class PoseTrackerTests
     }
 
     [Fact]
+    public void A_track_started_on_a_flipped_pose_gives_way_once_the_right_rotation_outnumbers_it()
+    {
+        var tracker = Tracker();
+        var flipped = Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI) * Upright;
+        Assert.Equal(RawPoseVerdict.Started, Step(tracker, new RigidTransform(flipped, Start)).Verdict);
+
+        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(Upright, Start)).Verdict);
+        var corrected = Step(tracker, new RigidTransform(Upright, Start));
+
+        Assert.Equal(RawPoseVerdict.Reacquired, corrected.Verdict);
+        Assert.True(Rotation3.AngleBetweenDegrees(corrected.Pose!.Value.Rotation, Upright) < 1e-6);
+        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(flipped, Start)).Verdict);
+        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(flipped, Start)).Verdict);
+    }
+
+    [Fact]
     public void A_track_unseen_for_the_drop_time_is_lost_and_a_later_sighting_starts_a_new_one()
     {
         var tracker = Tracker(new TrackingOptions { DropAfter = TimeSpan.FromMilliseconds(300) });
