@@ -30,7 +30,7 @@ internal sealed class Readiness(
         }
 
         var camera = capture.Status;
-        var lostFor = camera.Connected || camera.DisconnectedSince is not { } since ? TimeSpan.Zero : timeProvider.GetUtcNow() - since;
+        var lostFor = camera.LostFor(timeProvider);
         if (lostFor > grpcOptions.Value.CameraLostNotServingAfter)
         {
             return new(false, $"camera lost for {lostFor.TotalSeconds:0.0} s: {camera.Error ?? "not connected"}");

@@ -184,7 +184,7 @@ internal sealed class CaptureService(
         metrics.FrameCaptured();
         var fps = UpdateFrameRate(now);
         var wasConnected = _status.Connected;
-        UpdateStatus(s => s with { Connected = true, Error = null, DisconnectedSince = null, FramesPerSecond = fps, FramesCaptured = s.FramesCaptured + 1 });
+        UpdateStatus(s => s with { Connected = true, Error = null, DisconnectedSince = null, DisconnectedTimestamp = null, FramesPerSecond = fps, FramesCaptured = s.FramesCaptured + 1 });
         metrics.SetCaptureFps(fps);
         if (!wasConnected)
         {
@@ -239,8 +239,15 @@ internal sealed class CaptureService(
 
     private void MarkDisconnected(string error)
     {
-        var now = timeProvider.GetUtcNow();
-        UpdateStatus(s => s with { Connected = false, Error = error, DisconnectedSince = s.DisconnectedSince ?? now, FramesPerSecond = 0 });
+        var (now, timestamp) = (timeProvider.GetUtcNow(), timeProvider.GetTimestamp());
+        UpdateStatus(s => s with
+        {
+            Connected = false,
+            Error = error,
+            DisconnectedSince = s.DisconnectedSince ?? now,
+            DisconnectedTimestamp = s.DisconnectedTimestamp ?? timestamp,
+            FramesPerSecond = 0,
+        });
         metrics.SetCameraConnected(false);
         metrics.SetCaptureFps(0);
     }

@@ -31,4 +31,14 @@ public sealed record CaptureStatus(
 {
     /// <summary>The source renders its frames (the synthetic camera): poses from it are pretend.</summary>
     public bool Synthetic { get; init; }
+
+    /// <summary>
+    /// <see cref="DisconnectedSince"/> on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>): how long the camera
+    /// has been lost is measured from here, so a wall-clock step cannot hide an outage or invent one.
+    /// </summary>
+    public long? DisconnectedTimestamp { get; init; }
+
+    /// <summary>How long frames have been missing; zero while connected.</summary>
+    public TimeSpan LostFor(TimeProvider time) =>
+        Connected || DisconnectedTimestamp is not { } since ? TimeSpan.Zero : time.GetElapsedTime(since);
 }

@@ -50,6 +50,48 @@ public sealed class WallClockStepTests
         Assert.InRange(age, 1.0, 60);
     }
 
+    [Fact]
+    public async Task A_backwards_step_while_the_camera_is_lost_neither_hides_the_outage_nor_inflates_it()
+    {
+        var camera = new PluggableCamera(pluggedIn: true);
+        var clock = new SteppableWallClock();
+        await using var daemon = await RunningDaemon.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["EdgePose:Capture:ReconnectInitialDelay"] = "00:00:00.050",
+                ["EdgePose:Capture:ReconnectMaxDelay"] = "00:00:00.200",
+                ["EdgePose:Grpc:CameraLostNotServingAfter"] = "00:00:00.500",
+                // Only the camera rule may turn readiness off here, not the age of the newest result.
+                ["EdgePose:Operations:MaxResultAge"] = "00:10:00",
+            },
+            services =>
+            {
+                camera.Install(services);
+                services.Replace(ServiceDescriptor.Singleton<TimeProvider>(clock));
+            });
+        await daemon.WaitForFirstPoseAsync();
+
+        camera.PluggedIn = false;
+        await RunningDaemon.WaitUntilAsync(
+            async () => !(await daemon.Poses.GetStatusAsync(new GetStatusRequest())).Capture.Connected, TimeSpan.FromSeconds(30), "the camera reported lost");
+        // Wall-clock time since the loss is now an hour negative: on it, the outage would never reach the limit.
+        clock.Step(TimeSpan.FromHours(-1));
+
+        string body = "";
+        await RunningDaemon.WaitUntilAsync(
+            async () =>
+            {
+                using var response = await daemon.Http.GetAsync("/readyz");
+                body = await response.Content.ReadAsStringAsync();
+                return response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable;
+            },
+            TimeSpan.FromSeconds(30),
+            "/readyz not ready");
+        Assert.StartsWith("not ready: camera lost for", body, StringComparison.Ordinal);
+        var seconds = double.Parse(body.Split(' ')[5], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(seconds, 0.5, 30);
+    }
+
     /// <summary>The system clocks, with a wall clock that can be stepped as NTP or an operator would; the monotonic clock runs on.</summary>
     private sealed class SteppableWallClock : TimeProvider
     {
