@@ -210,9 +210,10 @@ def test_a_call_to_a_closed_port_raises_unavailable():
             client.status()
 
 
-def test_the_grasp_loop_example_runs_against_the_daemon(daemon_address):
+@pytest.mark.parametrize("pose", [[], ["--filtered"]], ids=["raw", "filtered"])
+def test_the_grasp_loop_example_runs_against_the_daemon(daemon_address, pose):
     run = subprocess.run([sys.executable, str(EXAMPLE), "--target", daemon_address, "--cycles", "5",
-                          "--max-age", "5", "--period", "0.05"], capture_output=True, text=True, timeout=120)
+                          "--max-age", "5", "--period", "0.05", *pose], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("serving: frame ")
