@@ -30,6 +30,7 @@ internal sealed partial class PoseTracker : IPoseTracker
     private readonly double _gate;
     private readonly double _linearNoise;
     private readonly double _angularNoise;
+    private readonly double _flipAngle;
     private readonly Dictionary<string, ObjectTrack> _tracks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastSightings = new(StringComparer.Ordinal);
 
@@ -41,6 +42,7 @@ internal sealed partial class PoseTracker : IPoseTracker
         _gate = _options.GateSigmas * _options.GateSigmas;
         _linearNoise = _options.LinearAcceleration * _options.LinearAcceleration;
         _angularNoise = Math.Pow(_options.AngularAccelerationDegrees * RadiansPerDegree, 2);
+        _flipAngle = _options.FlipMinAngleDegrees * RadiansPerDegree;
     }
 
     public ImmutableArray<ObjectPose> Update(ImmutableArray<ObjectPose> poses, long captureTimestamp)
@@ -102,8 +104,10 @@ internal sealed partial class PoseTracker : IPoseTracker
             return Report(track, TrackState.Tracking, RawPoseVerdict.Accepted);
         }
 
+        // A half turn in place is a flip between look-alike answers; a smaller jump is more likely a sudden real turn.
+        var flip = estimate.RotationAmbiguous || track.RotationInnovation(measurement).Length >= _flipAngle;
         track.Flip = Candidate(track.Flip, measurement, withPosition: false);
-        if (track.Flip.Count < Persistence(_options.FlipReacquireFrames, track.RotationSupport))
+        if (track.Flip.Count < Persistence(flip ? _options.FlipReacquireFrames : _options.ReacquireFrames, track.RotationSupport))
         {
             return Report(track, TrackState.Tracking, RawPoseVerdict.Flip);
         }

@@ -45,11 +45,17 @@ public sealed class TrackingOptions
     public int ReacquireFrames { get; set; } = 3;
 
     /// <summary>
-    /// Consecutive, mutually consistent rotation-only jumps (the position agrees: a box's look-alike faces, a marker's tilt
-    /// ambiguity) after which the rotation is taken (fewer while the track's rotation rests on fewer poses); until then it
-    /// is held. Longer than <see cref="ReacquireFrames"/>:
-    /// a model can hold a flipped answer for several frames, and no object turns over in place faster than it moves.
+    /// Consecutive, mutually consistent flips (rotation-only jumps of at least <see cref="FlipMinAngleDegrees"/>, or of a
+    /// pose its estimator marks rotation-ambiguous: a box's look-alike faces, a marker's tilt ambiguity) after which the
+    /// rotation is taken (fewer while the track's rotation rests on fewer poses); until then it is held. Longer than
+    /// <see cref="ReacquireFrames"/>: a model can hold a flipped answer for several frames, and no object turns over in
+    /// place between two frames. Smaller rotation-only jumps (a turn faster than the motion model expects) are held for
+    /// <see cref="ReacquireFrames"/>.
     /// </summary>
     [Range(1, 1000)]
     public int FlipReacquireFrames { get; set; } = 10;
+
+    /// <summary>Least rotation jump, degrees, that counts as a flip rather than a sudden turn.</summary>
+    [Range(1.0, 180.0)]
+    public double FlipMinAngleDegrees { get; set; } = 45;
 }

@@ -128,6 +128,24 @@ public sealed class PoseTrackerTests
     }
 
     [Fact]
+    public void A_sudden_turn_in_place_smaller_than_a_flip_is_held_only_for_the_reacquire_frames()
+    {
+        var tracker = Tracker();
+        for (var i = 0; i < 10; i++)
+        {
+            Step(tracker, new RigidTransform(Upright, Start));
+        }
+
+        var turned = Rotation3.FromAxisAngle(new Vec3(0, 0, 1), 20 * Math.PI / 180) * Upright;
+        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(turned, Start)).Verdict);
+        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(turned, Start)).Verdict);
+        var taken = Step(tracker, new RigidTransform(turned, Start));
+
+        Assert.Equal(RawPoseVerdict.Reacquired, taken.Verdict);
+        Assert.True(Rotation3.AngleBetweenDegrees(taken.Pose!.Value.Rotation, turned) < 1e-6);
+    }
+
+    [Fact]
     public void A_track_started_on_a_flipped_pose_gives_way_once_the_right_rotation_outnumbers_it()
     {
         var tracker = Tracker();
