@@ -7,7 +7,7 @@ public enum TrackState
 {
     /// <summary>Not tracked: a single image (EstimatePose), or a tracker that has never seen the object.</summary>
     None,
-    /// <summary>This frame's pose updated the track (all of it, or its position when the rotation was held as a flip).</summary>
+    /// <summary>This frame's pose updated the track (all of it, or its position when a small rotation jump was held).</summary>
     Tracking,
     /// <summary>Not seen this frame, or its pose was held back as a jump: the filtered pose is the track's prediction.</summary>
     Coasting,
@@ -28,7 +28,10 @@ public enum RawPoseVerdict
     Started,
     /// <summary>A jump in position: held back until it persists.</summary>
     Outlier,
-    /// <summary>A jump in rotation alone (position agrees): the position was used, the rotation held until it persists.</summary>
+    /// <summary>
+    /// A jump in rotation alone (the position agrees), held until it persists: a flip (45° or more, or an ambiguous pose)
+    /// whole, since its position is suspect too; a smaller jump (a sudden turn) only in rotation, its position used.
+    /// </summary>
     Flip,
     /// <summary>A jump that persisted: the track restarted at it (or took its rotation, after a persisting flip).</summary>
     Reacquired,

@@ -95,21 +95,31 @@ internal sealed partial class PoseTracker : IPoseTracker
         }
 
         track.Outlier = null;
-        track.CorrectPosition(measurement);
-        Sighted(pose.ObjectId, track, now);
         if (rotationAgrees)
         {
             track.Flip = null;
+            Take(pose.ObjectId, track, measurement);
             track.CorrectRotation(measurement);
             return Report(track, TrackState.Tracking, RawPoseVerdict.Accepted);
         }
 
-        // A half turn in place is a flip between look-alike answers; a smaller jump is more likely a sudden real turn.
+        // A large jump (or an ambiguous pose) is a flip between look-alike answers, whose keypoints, and so whose position,
+        // are suspect too: the whole pose waits. A smaller jump is more likely a sudden real turn: its position is used.
         var flip = estimate.RotationAmbiguous || track.RotationInnovation(measurement).Length >= _flipAngle;
+        if (!flip)
+        {
+            Take(pose.ObjectId, track, measurement);
+        }
+
         track.Flip = Candidate(track.Flip, measurement, withPosition: false);
         if (track.Flip.Count < Persistence(flip ? _options.FlipReacquireFrames : _options.ReacquireFrames, track.RotationSupport))
         {
-            return Report(track, TrackState.Tracking, RawPoseVerdict.Flip);
+            return Report(track, flip ? TrackState.Coasting : TrackState.Tracking, RawPoseVerdict.Flip);
+        }
+
+        if (flip)
+        {
+            Take(pose.ObjectId, track, measurement);
         }
 
         var (_, angular) = Velocity(track.Flip);
@@ -147,10 +157,12 @@ internal sealed partial class PoseTracker : IPoseTracker
         return track;
     }
 
-    private void Sighted(string objectId, ObjectTrack track, long now)
+    /// <summary>The pose's position updates the track, which counts as a sighting.</summary>
+    private void Take(string objectId, ObjectTrack track, Measurement measurement)
     {
-        track.SightedAt = now;
-        _lastSightings[objectId] = now;
+        track.CorrectPosition(measurement);
+        track.SightedAt = measurement.Timestamp;
+        _lastSightings[objectId] = measurement.Timestamp;
     }
 
     private double LinearRateVariance => _linearNoise * StartingSpeedSeconds * StartingSpeedSeconds;

@@ -29,13 +29,17 @@ public sealed class TrackingOptions
     [Range(0.01, 90.0)]
     public double AngleNoiseFloorDegrees { get; set; } = 1;
 
-    /// <summary>How fast the object may speed up (white-noise acceleration, m/s²): higher follows faster motion with less smoothing.</summary>
+    /// <summary>
+    /// How fast the object is expected to speed up (white-noise acceleration, m/s²): higher follows abrupt motion more
+    /// closely, lower smooths more. A workcell object is still or moved smoothly; an abrupt move beyond this is held as a
+    /// jump for <see cref="ReacquireFrames"/> and then re-acquired with the speed it shows.
+    /// </summary>
     [Range(0.001, 1000.0)]
-    public double LinearAcceleration { get; set; } = 0.5;
+    public double LinearAcceleration { get; set; } = 0.2;
 
     /// <summary>The same for rotation, degrees/s².</summary>
     [Range(0.01, 100000.0)]
-    public double AngularAccelerationDegrees { get; set; } = 90;
+    public double AngularAccelerationDegrees { get; set; } = 45;
 
     /// <summary>
     /// Consecutive, mutually consistent jumps after which the track is re-acquired at the new pose (the object was moved);
@@ -47,10 +51,10 @@ public sealed class TrackingOptions
     /// <summary>
     /// Consecutive, mutually consistent flips (rotation-only jumps of at least <see cref="FlipMinAngleDegrees"/>, or of a
     /// pose its estimator marks rotation-ambiguous: a box's look-alike faces, a marker's tilt ambiguity) after which the
-    /// rotation is taken (fewer while the track's rotation rests on fewer poses); until then it is held. Longer than
+    /// pose is taken (fewer while the track's rotation rests on fewer poses); until then it is held whole. Longer than
     /// <see cref="ReacquireFrames"/>: a model can hold a flipped answer for several frames, and no object turns over in
-    /// place between two frames. Smaller rotation-only jumps (a turn faster than the motion model expects) are held for
-    /// <see cref="ReacquireFrames"/>.
+    /// place between two frames. Smaller rotation-only jumps (a turn faster than the motion model expects) update the
+    /// position and hold the rotation for <see cref="ReacquireFrames"/>.
     /// </summary>
     [Range(1, 1000)]
     public int FlipReacquireFrames { get; set; } = 10;

@@ -76,6 +76,28 @@ public sealed class PoseTrackerTests
     }
 
     [Fact]
+    public void An_object_that_suddenly_moves_off_is_followed_within_a_few_frames()
+    {
+        var tracker = Tracker();
+        for (var i = 0; i < 30; i++)
+        {
+            Step(tracker, new RigidTransform(Upright, Start));
+        }
+
+        var velocity = new Vec3(0.4, 0, 0);
+        var lagging = new List<double>();
+        for (var i = 1; i <= 30; i++)
+        {
+            var truth = new RigidTransform(Upright, Start + (velocity * (i * FrameInterval.TotalSeconds)));
+            var track = Step(tracker, truth);
+            lagging.Add(track.Pose!.Value.PositionErrorTo(truth));
+        }
+
+        Assert.True(lagging.Skip(8).All(e => e < 0.01), $"position error per frame after the start (mm): {string.Join(", ", lagging.Select(e => $"{e * 1000:0}"))}");
+        Assert.True(lagging.Max() < 0.02, $"largest lag {lagging.Max() * 1000:0} mm");
+    }
+
+    [Fact]
     public void A_jump_judged_against_a_wide_covariance_is_motion_not_an_outlier()
     {
         var tracker = Tracker();
@@ -103,7 +125,7 @@ public sealed class PoseTrackerTests
     }
 
     [Fact]
-    public void A_half_turn_flip_with_the_position_in_place_is_held_while_the_position_still_updates()
+    public void A_half_turn_flip_in_place_is_held_whole_until_it_persists()
     {
         var tracker = Tracker(new TrackingOptions { FlipReacquireFrames = 4 });
         for (var i = 0; i < 10; i++)
@@ -112,19 +134,19 @@ public sealed class PoseTrackerTests
         }
 
         var flipped = Rotation3.FromAxisAngle(new Vec3(0, 1, 0), Math.PI) * Upright;
-        var nudged = Start + new Vec3(0.002, 0, 0);
-        TrackedPose track = TrackedPose.Untracked;
+        var nudged = Start + new Vec3(0.004, 0, 0);
         for (var i = 0; i < 3; i++)
         {
-            track = Step(tracker, new RigidTransform(flipped, nudged));
-            Assert.Equal((TrackState.Tracking, RawPoseVerdict.Flip), (track.State, track.Verdict));
+            var track = Step(tracker, new RigidTransform(flipped, nudged));
+            Assert.Equal((TrackState.Coasting, RawPoseVerdict.Flip), (track.State, track.Verdict));
             Assert.True(Rotation3.AngleBetweenDegrees(track.Pose!.Value.Rotation, Upright) < 0.5, "the flipped rotation is held back");
+            Assert.True(track.Pose!.Value.PositionErrorTo(new RigidTransform(Upright, Start)) < 0.0005, "and so is its position");
         }
 
-        Assert.True(track.Pose!.Value.Translation.X > Start.X + 0.001, "the position follows the flipped frames");
         var taken = Step(tracker, new RigidTransform(flipped, nudged));
-        Assert.Equal(RawPoseVerdict.Reacquired, taken.Verdict);
+        Assert.Equal((TrackState.Tracking, RawPoseVerdict.Reacquired), (taken.State, taken.Verdict));
         Assert.True(Rotation3.AngleBetweenDegrees(taken.Pose!.Value.Rotation, flipped) < 1e-6, "a persisting flip is taken");
+        Assert.True(taken.Pose!.Value.Translation.X > Start.X + 0.001, "with its position");
     }
 
     [Fact]
@@ -137,9 +159,13 @@ public sealed class PoseTrackerTests
         }
 
         var turned = Rotation3.FromAxisAngle(new Vec3(0, 0, 1), 20 * Math.PI / 180) * Upright;
-        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(turned, Start)).Verdict);
-        Assert.Equal(RawPoseVerdict.Flip, Step(tracker, new RigidTransform(turned, Start)).Verdict);
-        var taken = Step(tracker, new RigidTransform(turned, Start));
+        var moved = Start + new Vec3(0.004, 0, 0);
+        var first = Step(tracker, new RigidTransform(turned, moved));
+        Assert.Equal((TrackState.Tracking, RawPoseVerdict.Flip), (first.State, first.Verdict));
+        var second = Step(tracker, new RigidTransform(turned, moved));
+        Assert.Equal(RawPoseVerdict.Flip, second.Verdict);
+        Assert.True(second.Pose!.Value.Translation.X > Start.X + 0.001, "the position of a sudden turn is used");
+        var taken = Step(tracker, new RigidTransform(turned, moved));
 
         Assert.Equal(RawPoseVerdict.Reacquired, taken.Verdict);
         Assert.True(Rotation3.AngleBetweenDegrees(taken.Pose!.Value.Rotation, turned) < 1e-6);
