@@ -5,6 +5,9 @@ namespace EdgePose.Core.Objects;
 /// <summary>Reads the calibration files OpenCV's calibration tools write (cv::FileStorage, YAML or XML).</summary>
 public static class CameraCalibrationFile
 {
+    /// <summary>The node OpenCV's calibration sample writes the RMS reprojection error to, in pixels.</summary>
+    public const string ReprojectionErrorNode = "avg_reprojection_error";
+
     public static CameraIntrinsics Load(string path)
     {
         if (!File.Exists(path))
@@ -54,7 +57,8 @@ public static class CameraCalibrationFile
         return new CameraIntrinsics(k.At<double>(0, 0), k.At<double>(1, 1), k.At<double>(0, 2), k.At<double>(1, 2), [.. distortion], width, height);
     }
 
-    public static void Save(string path, CameraIntrinsics camera)
+    /// <param name="reprojectionErrorPx">The calibration's RMS reprojection error, written for the engineer (the daemon does not need it).</param>
+    public static void Save(string path, CameraIntrinsics camera, double? reprojectionErrorPx = null)
     {
         using var storage = new FileStorage(path, FileStorage.Modes.Write);
         storage.Write("image_width", camera.Width);
@@ -63,6 +67,30 @@ public static class CameraCalibrationFile
         storage.Write("camera_matrix", k);
         using var d = Mat.FromArray(camera.DistortionArray().Length == 0 ? new double[5] : camera.DistortionArray());
         storage.Write("distortion_coefficients", d);
+        if (reprojectionErrorPx is { } rms)
+        {
+            storage.Write(ReprojectionErrorNode, rms);
+        }
+    }
+
+    /// <summary>The RMS reprojection error the calibration recorded, in pixels; null when the file has none or cannot be read (<see cref="Load"/> says why).</summary>
+    public static double? ReadReprojectionError(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var storage = new FileStorage(path, FileStorage.Modes.Read);
+            using var node = storage.IsOpened() ? storage[ReprojectionErrorNode] : null;
+            return node is null || node.IsNone ? null : node.ReadDouble();
+        }
+        catch (OpenCVException)
+        {
+            return null;
+        }
     }
 
     private static Mat ReadMat(FileStorage storage, string path, string key)

@@ -18,6 +18,22 @@ public sealed class TransformOptions
 
     [Range(-360, 360)] public double YawDegrees { get; set; }
 
+    /// <summary>The settings that configure <paramref name="transform"/>: what a calibration writes for the daemon to read back.</summary>
+    public static TransformOptions FromTransform(RigidTransform transform)
+    {
+        var rpy = transform.Rotation.ToRollPitchYaw();
+        const double degrees = 180 / Math.PI;
+        return new TransformOptions
+        {
+            XMeters = transform.Translation.X,
+            YMeters = transform.Translation.Y,
+            ZMeters = transform.Translation.Z,
+            RollDegrees = rpy.Roll * degrees,
+            PitchDegrees = rpy.Pitch * degrees,
+            YawDegrees = rpy.Yaw * degrees,
+        };
+    }
+
     public RigidTransform ToTransform() => new(
         Rotation3.FromRollPitchYaw(RollPitchYaw.FromDegrees(RollDegrees, PitchDegrees, YawDegrees)),
         new Vec3(XMeters, YMeters, ZMeters));

@@ -105,7 +105,8 @@ internal static class DoctorCommand
     {
         if (!string.IsNullOrWhiteSpace(camera.CalibrationFile))
         {
-            return ("OK", $"intrinsics from {camera.CalibrationFile}");
+            var rms = CameraCalibrationFile.ReadReprojectionError(camera.CalibrationFile) is { } px ? FormattableString.Invariant($" (RMS reprojection error {px:0.00} px)") : "";
+            return ("OK", $"intrinsics from {camera.CalibrationFile}{rms}");
         }
 
         var defaults = new CameraOptions();
@@ -113,7 +114,7 @@ internal static class DoctorCommand
             && camera.Distortion is null or [];
         var inline = $"inline intrinsics fx {camera.Fx} fy {camera.Fy} cx {camera.Cx} cy {camera.Cy}";
         return source is CaptureSourceKind.Camera or CaptureSourceKind.Gstreamer && onDefaults
-            ? ("WARN", $"a real camera ({source}) on the default {inline}: poses will be off; calibrate it and set EdgePose:Workcell:Camera:CalibrationFile")
+            ? ("WARN", $"a real camera ({source}) on the default {inline}: poses will be off; calibrate it (edgepose-lab calibrate intrinsics) and set EdgePose:Workcell:Camera:CalibrationFile")
             : ("OK", inline);
     }
 

@@ -48,4 +48,11 @@ public sealed class GrpcOptions
     public TimeSpan CameraLostNotServingAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     [Range(1, 100)] public int OverlayJpegQuality { get; set; } = 85;
+
+    /// <summary>
+    /// On stop, how long open connections (gRPC calls, live-view viewers) may take to finish before they are aborted. It
+    /// stays under the host's 5 s shutdown timeout, which stays under the unit's TimeoutStopSec.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:04")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

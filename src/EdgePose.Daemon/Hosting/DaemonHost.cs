@@ -21,18 +21,25 @@ internal static class DaemonHost
         DaemonConfiguration.Apply(builder.Configuration, configFile, flags, builder.Environment.IsDevelopment());
 
         // Kestrel takes its listeners from the validated options when the server starts.
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GrpcOptions>, IOptions<MetricsEndpointOptions>>((kestrel, grpc, metrics) =>
+        builder.Services.AddSingleton<ConnectionDrain>();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GrpcOptions>, IOptions<MetricsEndpointOptions>, ConnectionDrain>((kestrel, grpc, metrics, drain) =>
         {
             var grpcAddress = grpc.Value.Listen;
             kestrel.Listen(grpcAddress.Host, grpcAddress.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.Use(drain.Track);
                 listen.Tag(Listener.Grpc);
                 GrpcTls.Configure(listen, grpc.Value);
             });
             if (metrics.Value.Listen is { } metricsAddress)
             {
-                kestrel.Listen(metricsAddress.Host, metricsAddress.Port, listen => listen.Tag(Listener.Metrics).Protocols = HttpProtocols.Http1);
+                kestrel.Listen(metricsAddress.Host, metricsAddress.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.Use(drain.Track);
+                    listen.Tag(Listener.Metrics);
+                });
             }
         });
 
@@ -77,6 +84,7 @@ internal static class DaemonHost
         // Open streams end when stopping starts, not when the pipeline stops, so Kestrel's drain does not wait on them.
         var store = app.Services.GetRequiredService<PoseResultStore>();
         app.Lifetime.ApplicationStopping.Register(store.CompleteAll);
+        app.Lifetime.ApplicationStopping.Register(app.Services.GetRequiredService<ConnectionDrain>().BeginStopping);
         return app;
     }
 }

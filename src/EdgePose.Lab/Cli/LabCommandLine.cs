@@ -1,5 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using EdgePose.Core.Objects;
 using EdgePose.Daemon.Cli;
+using EdgePose.Daemon.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgePose.Lab.Cli;
 
@@ -15,11 +20,22 @@ internal static class LabCommandLine
     public static RootCommand Build()
     {
         var binding = new HostOptionsBinding();
-        var root = new RootCommand("EdgePose lab: synthetic datasets for training and evaluation of pose estimators (model, baseline, a running daemon).");
+        var root = new RootCommand("EdgePose lab: synthetic datasets for training and evaluation of pose estimators (model, baseline, a running daemon), and camera calibration.");
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
         root.Subcommands.Add(new TrackEvalCommand(binding).Create());
+        root.Subcommands.Add(CalibrateCommand.Create(binding));
+        root.Subcommands.Add(new LabelCommand(binding).Create());
         return root;
+    }
+
+    /// <summary>The workcell as the daemon would see it: appsettings, --config, environment, --set, validated the same way.</summary>
+    public static Workcell LoadWorkcell(HostOptionsBinding binding, ParseResult result)
+    {
+        using var configuration = new ConfigurationManager();
+        DaemonConfiguration.Apply(configuration, binding.ConfigFileValue(result), binding.Flags(result));
+        using var services = new ServiceCollection().AddWorkcell(configuration).BuildServiceProvider();
+        return services.GetRequiredService<Workcell>();
     }
 
     /// <summary>
@@ -35,12 +51,34 @@ internal static class LabCommandLine
             return result.InvokeAsync(configuration);
         }
 
-        var command = result.CommandResult.Command is RootCommand ? "edgepose-lab" : $"edgepose-lab {result.CommandResult.Command.Name}";
+        var command = string.Join(' ', CommandPath(result.CommandResult));
         foreach (var error in result.Errors)
         {
             configuration.Error.WriteLine($"{command}: {error.Message}");
         }
 
         return Task.FromResult(UsageErrorExitCode);
+    }
+
+    /// <summary>One usage line, "edgepose-lab calibrate intrinsics: --out: required, …", and <see cref="UsageErrorExitCode"/>.</summary>
+    public static int UsageError(TextWriter error, string command, string message)
+    {
+        error.WriteLine($"edgepose-lab {command}: {message}");
+        return UsageErrorExitCode;
+    }
+
+    /// <summary>"edgepose-lab calibrate intrinsics" for a subcommand's result: the root's name is the program's.</summary>
+    private static Stack<string> CommandPath(CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (SymbolResult? current = result; current is not null; current = current.Parent)
+        {
+            if (current is CommandResult { Command: var command })
+            {
+                names.Push(command is RootCommand ? "edgepose-lab" : command.Name);
+            }
+        }
+
+        return names;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using EdgePose.Core.Datasets;
 using EdgePose.Core.Objects;
 using EdgePose.Core.Poses;
 using EdgePose.Daemon.Cli;

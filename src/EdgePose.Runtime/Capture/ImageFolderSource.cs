@@ -19,6 +19,10 @@ internal sealed class ImageFolderSource(string directory, bool loop, double fram
 
     public double NominalFramesPerSecond => framesPerSecond;
 
+    /// <summary>The folder's image files in ordinal order: what `ls` shows for zero-padded names, whatever the machine's culture.</summary>
+    public static ImmutableArray<string> ListImages(string directory) =>
+        [.. Directory.EnumerateFiles(directory).Where(f => s_extensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal)];
+
     public void Open()
     {
         if (!Directory.Exists(directory))
@@ -26,10 +30,7 @@ internal sealed class ImageFolderSource(string directory, bool loop, double fram
             throw new CaptureUnavailableException($"Image folder '{directory}' does not exist (EdgePose:Capture:ImagesDirectory).");
         }
 
-        // Ordinal order is what `ls` shows for zero-padded names, and does not depend on the machine's culture.
-        _files = [.. Directory.EnumerateFiles(directory)
-            .Where(f => s_extensions.Contains(Path.GetExtension(f)))
-            .Order(StringComparer.Ordinal)];
+        _files = ListImages(directory);
         if (_files.IsEmpty)
         {
             throw new CaptureUnavailableException(

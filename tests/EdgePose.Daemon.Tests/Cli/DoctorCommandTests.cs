@@ -1,3 +1,4 @@
+using EdgePose.Core.Objects;
 using EdgePose.Daemon.Tests.Deploy;
 
 namespace EdgePose.Daemon.Tests.Cli;
@@ -33,8 +34,14 @@ public sealed class DoctorCommandTests
     [InlineData("Camera", "", "WARN calibration    a real camera (Camera) on the default inline intrinsics fx 600 fy 600 cx 320 cy 240: poses will be off;")]
     [InlineData("Camera", "EdgePose:Workcell:Camera:Fx=712.5", "OK   calibration    inline intrinsics fx 712.5 fy 600 cx 320 cy 240")]
     [InlineData("Synthetic", "", "OK   calibration    inline intrinsics fx 600 fy 600 cx 320 cy 240")]
+    [InlineData("Camera", "EdgePose:Workcell:Camera:CalibrationFile={file}", "OK   calibration    intrinsics from {file} (RMS reprojection error 0.09 px)")]
     public async Task Warns_when_a_real_camera_runs_on_the_default_intrinsics(string source, string setting, string expected)
     {
+        // A calibration file as edgepose-lab calibrate intrinsics writes it, with its reprojection error.
+        var file = Path.Combine(Directory.CreateTempSubdirectory("edgepose-doctor-").FullName, "camera.yaml");
+        CameraCalibrationFile.Save(file, new CameraIntrinsics(610, 604, 323.5, 236.25, [0.01, -0.02, 0, 0, 0], 640, 480), reprojectionErrorPx: 0.0934);
+        (setting, expected) = (setting.Replace("{file}", file, StringComparison.Ordinal), expected.Replace("{file}", file, StringComparison.Ordinal));
+
         // No camera device here: with Source=Camera the camera check fails (exit 1), the calibration line is what is checked.
         string[] extra = setting.Length > 0 ? ["--set", setting] : [];
         var (_, stdout, stderr) = await DeployTestKit.RunAsync(
@@ -45,5 +52,6 @@ public sealed class DoctorCommandTests
             workingDirectory: AppContext.BaseDirectory);
 
         Assert.True(stdout.Split('\n').Any(l => l.StartsWith(expected, StringComparison.Ordinal)), stdout + stderr);
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
     }
 }

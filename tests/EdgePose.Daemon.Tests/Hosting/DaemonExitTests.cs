@@ -30,11 +30,17 @@ public sealed class DaemonExitTests
     }
 
     /// <summary>Stands in for a background part (board health, watchdog) that breaks while serving.</summary>
-    private sealed class FailsAfterStart : BackgroundService
+    private sealed class FailsAfterStart(IHostApplicationLifetime lifetime) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            await Task.Delay(200, stoppingToken);
+            // Only once the start has completed: on a loaded machine a fixed delay could fail the start itself instead.
+            var started = new TaskCompletionSource();
+            using (lifetime.ApplicationStarted.Register(started.SetResult))
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+
             throw new InvalidOperationException("broken on purpose");
         }
     }
