@@ -3,7 +3,9 @@
 
 Each cycle asks for the newest pose no older than --max-age, refuses to grasp on a pose that is stale, not found,
 ambiguous, unsure or too uncertain, and otherwise computes the pre-grasp point --approach metres above the object's
-top face (its +Z axis) in the pose's reference frame, which is where a real controller would send the arm.
+top face (its +Z axis) in the pose's reference frame, which is where a real controller would send the arm. With
+--filtered it grasps on the pose filtered over time instead of this frame's, and only while the track is TRACKING
+(a COASTING pose is a prediction, a LOST track has none).
 
     python3 examples/grasp_loop.py --cycles 20
 """
@@ -14,7 +16,7 @@ import time
 
 import numpy as np
 
-from edgepose_client import EdgePoseClient, InvalidRequestError, StalePoseError, UnavailableError
+from edgepose_client import EdgePoseClient, InvalidRequestError, StalePoseError, TrackState, UnavailableError
 
 
 def main() -> int:
@@ -25,6 +27,7 @@ def main() -> int:
     parser.add_argument("--min-confidence", type=float, default=0.5)
     parser.add_argument("--max-position-std", type=float, default=0.005, help="largest position σ accepted (m)")
     parser.add_argument("--approach", type=float, default=0.10, help="pre-grasp height above the object (m)")
+    parser.add_argument("--filtered", action="store_true", help="grasp on the filtered pose (tracker), not the raw one")
     parser.add_argument("--cycles", type=int, default=0, help="stop after this many cycles (0: run until Ctrl-C)")
     parser.add_argument("--period", type=float, default=0.1, help="seconds between cycles")
     args = parser.parse_args()
@@ -49,8 +52,15 @@ def main() -> int:
                 print(f"edgepose: {error.details}", file=sys.stderr)
                 return 2
 
-            position_std = np.sqrt(np.diag(pose.covariance)[:3]).max() if pose.found else float("inf")
-            if not pose.found:
+            # The filtered pose has the raw pose's geometry (matrix, position, covariance); confidence and ambiguity
+            # stay this frame's.
+            track = pose.filtered
+            grasped = track if args.filtered else pose
+            usable = track.state == TrackState.TRACKING if args.filtered else pose.found
+            position_std = np.sqrt(np.diag(grasped.covariance)[:3]).max() if usable else float("inf")
+            if args.filtered and not usable:
+                verdict = f"track {track.state.name} (raw pose {track.raw_verdict.name})"
+            elif not pose.found:
                 verdict = f"not found ({pose.fallback_reason.name})"
             elif pose.rotation_ambiguous:
                 verdict = "rotation ambiguous, look again"
@@ -59,10 +69,11 @@ def main() -> int:
             elif position_std > args.max_position_std:
                 verdict = f"position σ {position_std * 1000:.1f} mm too large"
             else:
-                pre_grasp = pose.matrix @ np.array([0.0, 0.0, args.approach, 1.0])
-                verdict = (f"GRASP: object at {np.round(pose.position, 4).tolist()} m, pre-grasp "
+                pre_grasp = grasped.matrix @ np.array([0.0, 0.0, args.approach, 1.0])
+                verdict = (f"GRASP: object at {np.round(grasped.position, 4).tolist()} m, pre-grasp "
                            f"{np.round(pre_grasp[:3], 4).tolist()} m in {pose.frame.name} frame "
-                           f"({pose.source.name}, confidence {pose.confidence:.2f})")
+                           f"({'filtered, ' if args.filtered else ''}{pose.source.name}, "
+                           f"confidence {pose.confidence:.2f})")
             print(f"cycle {cycle}: {verdict}", flush=True)
             time.sleep(args.period)
     return 0

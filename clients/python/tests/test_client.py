@@ -12,7 +12,7 @@ import pytest
 
 from conftest import OBJECT_ID, Daemon, free_port
 from edgepose_client import (EdgePoseClient, EdgePoseError, Intrinsics, InvalidRequestError, PoseSource,
-                             ReferenceFrame, ResourceExhaustedError, StalePoseError, UnavailableError)
+                             ReferenceFrame, ResourceExhaustedError, StalePoseError, TrackState, UnavailableError)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "grasp_loop.py"
 
@@ -28,6 +28,21 @@ def test_latest_within_max_age_is_a_recent_result_for_the_object(client):
     assert result.publish_time_ns >= result.capture_time_ns
     assert result.pose(OBJECT_ID).frame == ReferenceFrame.CAMERA
     assert result.synthetic
+
+
+def test_live_results_carry_the_filtered_pose_next_to_the_raw_one(client):
+    deadline = time.monotonic() + 30
+    while True:
+        pose = client.latest(OBJECT_ID).pose(OBJECT_ID)
+        if pose.found and pose.filtered is not None and pose.filtered.state == TrackState.TRACKING:
+            break
+        assert time.monotonic() < deadline, f"no tracked pose in 30 s (last: {pose.filtered})"
+        time.sleep(0.1)
+    filtered = pose.filtered
+    assert filtered.matrix.shape == (4, 4) and filtered.covariance.shape == (6, 6)
+    assert np.linalg.norm(filtered.quaternion) == pytest.approx(1)
+    assert np.linalg.norm(filtered.position - pose.position) < 0.05
+    assert filtered.linear_velocity.shape == (3,) and filtered.since_sighting_s < 1
 
 
 def test_latest_older_than_max_age_raises_stale_with_the_age(client):
@@ -87,6 +102,7 @@ def test_estimate_on_rendered_pngs_matches_the_ground_truth(client, rendered):
         if not pose.found or pose.rotation_ambiguous:
             continue
         found += 1
+        assert pose.filtered is None  # one image: nothing to filter over
         assert pose.source in (PoseSource.MODEL, PoseSource.BASELINE)
         assert np.linalg.norm(pose.position - frame.translation) < 0.02, (frame.png_path, pose.position)
         assert angle_deg(pose.rotation, frame.rotation) < 10, frame.png_path
@@ -194,9 +210,10 @@ def test_a_call_to_a_closed_port_raises_unavailable():
             client.status()
 
 
-def test_the_grasp_loop_example_runs_against_the_daemon(daemon_address):
+@pytest.mark.parametrize("pose", [[], ["--filtered"]], ids=["raw", "filtered"])
+def test_the_grasp_loop_example_runs_against_the_daemon(daemon_address, pose):
     run = subprocess.run([sys.executable, str(EXAMPLE), "--target", daemon_address, "--cycles", "5",
-                          "--max-age", "5", "--period", "0.05"], capture_output=True, text=True, timeout=120)
+                          "--max-age", "5", "--period", "0.05", *pose], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("serving: frame ")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from edgepose.v1 import edgepose_pb2 as pb
-from edgepose_client import (FallbackReason, ObjectPose, PoseResult, PoseSource, ReferenceFrame, encode_png,
-                             quaternion_to_matrix, rpy_to_matrix)
+from edgepose_client import (FallbackReason, ObjectPose, PoseResult, PoseSource, RawPoseVerdict, ReferenceFrame,
+                             TrackState, encode_png, quaternion_to_matrix, rpy_to_matrix)
 
 S = math.sqrt(0.5)
 
@@ -73,11 +73,47 @@ def test_an_object_not_found_has_no_geometry_and_says_why():
         pose.matrix
 
 
+def test_the_filtered_pose_sits_next_to_the_raw_one_with_the_same_conventions_and_its_velocity():
+    message = object_pose()
+    message.filtered.CopyFrom(pb.FilteredPose(
+        state=pb.TRACK_STATE_COASTING, raw_verdict=pb.RAW_POSE_VERDICT_OUTLIER,
+        position=pb.Vector3(x=0.1, y=-0.2, z=0.75), orientation=pb.Quaternion(w=S, x=0, y=0, z=S),
+        rpy=pb.RollPitchYaw(yaw=math.pi / 2), covariance=[float(i == j) for i in range(6) for j in range(6)],
+        linear_velocity=pb.Vector3(x=0.01, y=0, z=-0.2), angular_velocity=pb.Vector3(z=0.5)))
+    message.filtered.since_sighting.nanos = 66_000_000
+
+    pose = ObjectPose.from_proto(message)
+
+    filtered = pose.filtered
+    assert (filtered.state, filtered.raw_verdict) == (TrackState.COASTING, RawPoseVerdict.OUTLIER)
+    assert filtered.since_sighting_s == pytest.approx(0.066)
+    np.testing.assert_allclose(filtered.quaternion, [0, 0, S, S])
+    np.testing.assert_allclose(filtered.matrix, [[0, -1, 0, 0.1], [1, 0, 0, -0.2], [0, 0, 1, 0.75], [0, 0, 0, 1]],
+                               atol=1e-12)
+    np.testing.assert_allclose(filtered.rotation, pose.rotation, atol=1e-12)
+    np.testing.assert_array_equal(filtered.covariance, np.eye(6))
+    np.testing.assert_allclose(filtered.linear_velocity, [0.01, 0, -0.2])
+    np.testing.assert_allclose(filtered.angular_velocity, [0, 0, 0.5])
+
+
+def test_a_lost_track_has_no_filtered_pose_and_a_single_image_no_track():
+    message = object_pose()
+    message.filtered.CopyFrom(pb.FilteredPose(state=pb.TRACK_STATE_LOST, raw_verdict=pb.RAW_POSE_VERDICT_NOT_FOUND))
+    lost = ObjectPose.from_proto(message).filtered
+    assert lost.state == TrackState.LOST and not lost.has_pose and lost.since_sighting_s is None
+    assert lost.position is None and lost.covariance is None and lost.linear_velocity is None
+    with pytest.raises(ValueError, match="no filtered pose \\(state LOST\\)"):
+        lost.matrix
+    assert ObjectPose.from_proto(object_pose()).filtered is None
+
+
 def test_enums_are_the_protos_numbers_without_the_type_prefix():
     assert [(m.name, m.value) for m in ReferenceFrame] == [("CAMERA", 0), ("BASE", 1)]
     assert PoseSource.MODEL == pb.POSE_SOURCE_MODEL and PoseSource.BASELINE == pb.POSE_SOURCE_BASELINE
     assert {m.value for m in FallbackReason} == set(pb.FallbackReason.values())
     assert FallbackReason.POLICY_MARKER_VISIBLE == pb.FALLBACK_REASON_POLICY_MARKER_VISIBLE
+    assert [m.name for m in TrackState] == ["UNSPECIFIED", "TRACKING", "COASTING", "LOST"]
+    assert RawPoseVerdict.FLIP == pb.RAW_POSE_VERDICT_FLIP
 
 
 def test_an_enum_value_from_a_newer_daemon_is_kept_rather_than_refused():

@@ -62,6 +62,32 @@ def test_an_object_not_found_has_no_message():
         ros.pose_with_covariance_stamped(result, result.pose("box"))
 
 
+def test_the_filtered_pose_maps_the_same_way_with_the_frames_stamp():
+    message = object_pose()
+    message.filtered.CopyFrom(pb.FilteredPose(
+        state=pb.TRACK_STATE_TRACKING, position=pb.Vector3(x=0.11, y=-0.2, z=0.7), orientation=pb.Quaternion(w=1),
+        covariance=[float(i == j) * 1e-6 for i in range(6) for j in range(6)]))
+    result = PoseResult.from_proto(pose_result(message))
+    pose = result.pose("box")
+    filtered = ros.pose_with_covariance_stamped(result, pose, filtered=True)
+    assert filtered["header"] == ros.pose_with_covariance_stamped(result, pose)["header"]
+    assert filtered["pose"]["pose"] == {"position": {"x": 0.11, "y": -0.2, "z": 0.7},
+                                        "orientation": {"x": 0.0, "y": 0.0, "z": 0.0, "w": 1.0}}
+    assert filtered["pose"]["covariance"][0] == 1e-6 and filtered["pose"]["covariance"][1] == 0.0
+    tf = ros.transform_stamped(result, pose, filtered=True)
+    assert tf["transform"]["translation"] == {"x": 0.11, "y": -0.2, "z": 0.7}
+
+
+@pytest.mark.parametrize("track", [None, pb.FilteredPose(state=pb.TRACK_STATE_LOST)], ids=["untracked", "lost"])
+def test_no_filtered_message_without_a_filtered_pose(track):
+    message = object_pose()
+    if track is not None:
+        message.filtered.CopyFrom(track)
+    result = PoseResult.from_proto(pose_result(message))
+    with pytest.raises(ValueError, match="'box' has no filtered pose .*(not tracked|track LOST)"):
+        ros.pose_with_covariance_stamped(result, result.pose("box"), filtered=True)
+
+
 def test_a_live_result_maps_with_its_capture_stamp_and_a_symmetric_covariance(client):
     # The scripted scene has stretches where the box is not found: take the first result that has it.
     with client.stream(OBJECT_ID, duration=60) as stream:

@@ -49,6 +49,9 @@ public sealed record ObjectPose(
     FallbackReason FallbackReason)
 {
     public bool Found => Estimate is not null;
+
+    /// <summary>The object's track after this frame (live results); <see cref="TrackedPose.Untracked"/> for a single image.</summary>
+    public TrackedPose Track { get; init; } = TrackedPose.Untracked;
 }
 
 /// <summary>Per-stage wall time of one frame; stages that did not run are zero.</summary>

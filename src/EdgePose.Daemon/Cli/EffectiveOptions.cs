@@ -8,6 +8,7 @@ using EdgePose.Runtime.FailureCapture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
+using EdgePose.Runtime.Tracking;
 using EdgePose.Simulation.Scene;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ internal static class EffectiveOptions
         yield return ("Baseline", services.GetRequiredService<IOptions<BaselineOptions>>().Value);
         yield return ("Inference", services.GetRequiredService<IOptions<InferenceOptions>>().Value);
         yield return ("Pipeline", services.GetRequiredService<IOptions<PipelineOptions>>().Value);
+        yield return ("Tracking", services.GetRequiredService<IOptions<TrackingOptions>>().Value);
         yield return ("Grpc", services.GetRequiredService<IOptions<GrpcOptions>>().Value);
         yield return ("Metrics", services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value);
         yield return ("Operations", services.GetRequiredService<IOptions<OperationsOptions>>().Value);

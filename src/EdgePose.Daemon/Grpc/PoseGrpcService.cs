@@ -65,7 +65,8 @@ internal sealed class PoseGrpcService(
                 $"Newest pose is {age.TotalSeconds:0.000} s old (frame {latest.FrameSequence}), older than max_age {maxAge.TotalSeconds:0.000} s; pipeline {snapshot.State.ToString().ToUpperInvariant()}{(snapshot.Reason is null ? "" : $" ({snapshot.Reason})")}."));
         }
 
-        return Task.FromResult(new V1.GetLatestPoseResponse { Result = ProtoMapping.ToProto(latest, request.ObjectId) });
+        // Tracks are judged now, not at capture: a camera that stopped delivering leaves them to expire here.
+        return Task.FromResult(new V1.GetLatestPoseResponse { Result = ProtoMapping.ToProto(latest, request.ObjectId, timeProvider, timeProvider.GetTimestamp()) });
     }
 
     public override async Task StreamPoses(V1.StreamPosesRequest request, IServerStreamWriter<V1.PoseResult> responseStream, ServerCallContext context)
@@ -129,7 +130,7 @@ internal sealed class PoseGrpcService(
             {
                 CaptureTimestamp = start,
             };
-            var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId) };
+            var response = new V1.EstimatePoseResponse { Result = ProtoMapping.ToProto(result, request.ObjectId, timeProvider, start) };
             if (request.WantOverlay)
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -196,17 +197,18 @@ internal sealed class PoseGrpcService(
         return Task.FromResult(response);
     }
 
+    /// <summary>A streamed result is judged at its own capture time: it is sent as it is published, so that is now.</summary>
     private V1.PoseResult Map(PoseResult result, string objectId)
     {
         if (objectId.Length > 0)
         {
-            return ProtoMapping.ToProto(result, objectId);
+            return ProtoMapping.ToProto(result, objectId, timeProvider, result.CaptureTimestamp);
         }
 
         var last = Volatile.Read(ref _lastMapped);
         if (last is null || !ReferenceEquals(last.Source, result))
         {
-            last = new MappedResult(result, ProtoMapping.ToProto(result, objectId));
+            last = new MappedResult(result, ProtoMapping.ToProto(result, objectId, timeProvider, result.CaptureTimestamp));
             Volatile.Write(ref _lastMapped, last);
         }
 

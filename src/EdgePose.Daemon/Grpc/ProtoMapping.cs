@@ -7,7 +7,9 @@ namespace EdgePose.Daemon.Grpc;
 /// <summary>Runtime results → wire messages, and back for clients of the daemon (eval --via). Pure functions, no state.</summary>
 internal static class ProtoMapping
 {
-    public static V1.PoseResult ToProto(PoseResult result, string? objectId)
+    /// <param name="clock">With <paramref name="asOf"/> (its monotonic reading), when the tracks are judged: a track whose
+    /// last sighting is older than its drop time by then is reported LOST.</param>
+    public static V1.PoseResult ToProto(PoseResult result, string? objectId, TimeProvider clock, long asOf)
     {
         var message = new V1.PoseResult
         {
@@ -29,14 +31,14 @@ internal static class ProtoMapping
         {
             if (string.IsNullOrEmpty(objectId) || pose.ObjectId == objectId)
             {
-                message.Poses.Add(ToProto(pose));
+                message.Poses.Add(ToProto(pose, clock, asOf));
             }
         }
 
         return message;
     }
 
-    public static V1.ObjectPose ToProto(ObjectPose pose)
+    public static V1.ObjectPose ToProto(ObjectPose pose, TimeProvider clock, long asOf)
     {
         var message = new V1.ObjectPose
         {
@@ -48,20 +50,67 @@ internal static class ProtoMapping
         };
         if (pose.Estimate is { } estimate)
         {
-            var t = estimate.Pose.Translation;
-            var q = estimate.Pose.Rotation.ToQuaternion();
-            var rpy = estimate.Pose.Rotation.ToRollPitchYaw();
-            message.Position = new V1.Vector3 { X = t.X, Y = t.Y, Z = t.Z };
-            message.Orientation = new V1.Quaternion { W = q.W, X = q.X, Y = q.Y, Z = q.Z };
-            message.Rpy = new V1.RollPitchYaw { Roll = rpy.Roll, Pitch = rpy.Pitch, Yaw = rpy.Yaw };
+            (message.Position, message.Orientation, message.Rpy) = ToProto(estimate.Pose);
             message.Covariance.AddRange(estimate.Covariance);
             message.Confidence = estimate.Confidence;
             message.ReprojectionErrorPx = estimate.ReprojectionErrorPx;
             message.RotationAmbiguous = estimate.RotationAmbiguous;
         }
 
+        if (pose.Track.State != TrackState.None)
+        {
+            message.Filtered = ToProto(pose.Track.AsSeenAt(asOf, clock), clock, asOf);
+        }
+
         return message;
     }
+
+    private static V1.FilteredPose ToProto(TrackedPose track, TimeProvider clock, long asOf)
+    {
+        var message = new V1.FilteredPose { State = ToProto(track.State), RawVerdict = ToProto(track.Verdict) };
+        if (track.SinceSighting(asOf, clock) is { } since)
+        {
+            message.SinceSighting = Duration.FromTimeSpan(since);
+        }
+
+        if (track.Pose is { } pose)
+        {
+            (message.Position, message.Orientation, message.Rpy) = ToProto(pose);
+            message.Covariance.AddRange(track.Covariance);
+            message.LinearVelocity = ToProto(track.LinearVelocity);
+            message.AngularVelocity = ToProto(track.AngularVelocity);
+        }
+
+        return message;
+    }
+
+    private static (V1.Vector3 Position, V1.Quaternion Orientation, V1.RollPitchYaw Rpy) ToProto(RigidTransform pose)
+    {
+        var q = pose.Rotation.ToQuaternion();
+        var rpy = pose.Rotation.ToRollPitchYaw();
+        return (ToProto(pose.Translation), new V1.Quaternion { W = q.W, X = q.X, Y = q.Y, Z = q.Z }, new V1.RollPitchYaw { Roll = rpy.Roll, Pitch = rpy.Pitch, Yaw = rpy.Yaw });
+    }
+
+    private static V1.Vector3 ToProto(Vec3 v) => new() { X = v.X, Y = v.Y, Z = v.Z };
+
+    public static V1.TrackState ToProto(TrackState state) => state switch
+    {
+        TrackState.Tracking => V1.TrackState.Tracking,
+        TrackState.Coasting => V1.TrackState.Coasting,
+        TrackState.Lost => V1.TrackState.Lost,
+        _ => V1.TrackState.Unspecified,
+    };
+
+    public static V1.RawPoseVerdict ToProto(RawPoseVerdict verdict) => verdict switch
+    {
+        RawPoseVerdict.Accepted => V1.RawPoseVerdict.Accepted,
+        RawPoseVerdict.NotFound => V1.RawPoseVerdict.NotFound,
+        RawPoseVerdict.Started => V1.RawPoseVerdict.Started,
+        RawPoseVerdict.Outlier => V1.RawPoseVerdict.Outlier,
+        RawPoseVerdict.Flip => V1.RawPoseVerdict.Flip,
+        RawPoseVerdict.Reacquired => V1.RawPoseVerdict.Reacquired,
+        _ => V1.RawPoseVerdict.Unspecified,
+    };
 
     public static V1.PoseSource ToProto(PoseSource source) => source switch
     {

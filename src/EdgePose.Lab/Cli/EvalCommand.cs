@@ -90,11 +90,7 @@ internal sealed class EvalCommand
             return UsageError(error, ex.Message);
         }
 
-        using var configuration = new ConfigurationManager();
-        var flags = _binding.Flags(result);
-        // A batch run loads the model once; nothing should swap it halfway through the frames.
-        flags["EdgePose:Inference:WatchModelFile"] = "false";
-        DaemonConfiguration.Apply(configuration, _binding.ConfigFileValue(result), flags);
+        using var configuration = BatchConfiguration(_binding, result);
 
         var runtimes = new List<ServiceProvider>();
         var disposables = new List<IDisposable>();
@@ -252,8 +248,19 @@ internal sealed class EvalCommand
         return gate.Passed ? 0 : GateFailedExitCode;
     }
 
+    /// <summary>The daemon's configuration layers and flags, for a batch run.</summary>
+    internal static ConfigurationManager BatchConfiguration(HostOptionsBinding binding, ParseResult result)
+    {
+        var configuration = new ConfigurationManager();
+        var flags = binding.Flags(result);
+        // A batch run loads the model once; nothing should swap it halfway through the frames.
+        flags["EdgePose:Inference:WatchModelFile"] = "false";
+        DaemonConfiguration.Apply(configuration, binding.ConfigFileValue(result), flags);
+        return configuration;
+    }
+
     /// <summary>The workcell, baseline, model host and pipeline options as the daemon builds them, on a private metrics registry.</summary>
-    private static ServiceProvider BuildRuntime(IConfiguration configuration, string? modelPath)
+    internal static ServiceProvider BuildRuntime(IConfiguration configuration, string? modelPath)
     {
         if (modelPath is not null)
         {
@@ -279,7 +286,7 @@ internal sealed class EvalCommand
     }
 
     /// <summary>Loads the configured model once (no-op when loaded); null when it serves, otherwise why not.</summary>
-    private static async Task<string?> ModelProblemAsync(IServiceProvider services, CancellationToken cancellationToken)
+    internal static async Task<string?> ModelProblemAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var host = services.GetRequiredService<IModelHost>();
         if (host.Current is null)

@@ -23,6 +23,7 @@ internal static class LabCommandLine
         var root = new RootCommand("EdgePose lab: synthetic datasets for training and evaluation of pose estimators (model, baseline, a running daemon), and camera calibration.");
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
+        root.Subcommands.Add(new TrackEvalCommand(binding).Create());
         root.Subcommands.Add(CalibrateCommand.Create(binding));
         root.Subcommands.Add(new LabelCommand(binding).Create());
         return root;

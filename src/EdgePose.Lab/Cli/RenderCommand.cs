@@ -58,6 +58,7 @@ internal sealed class RenderCommand
             Scene("--marker-hidden-probability", nameof(SyntheticSceneOptions.MarkerHiddenProbability), "Share of frames with the marker covered or not printed"),
             Scene("--clutter", nameof(SyntheticSceneOptions.ClutterShapes), "Background clutter shapes per frame"),
             Scene("--noise", nameof(SyntheticSceneOptions.NoiseSigma), "Gaussian pixel noise sigma, 0-255 scale"),
+            Scene("--fps", nameof(SyntheticSceneOptions.FramesPerSecond), "Frame rate of the scripted trajectory, frames per second"),
         ];
         PropertyFlag Camera(string name, string property, string description) =>
             PropertyFlag.For(name, typeof(CameraOptions).GetProperty(property)!, $"{description} (default: the workcell camera, EdgePose:Workcell:Camera).");

@@ -1,6 +1,9 @@
 using EdgePose.Lab.Datasets;
 using EdgePose.Core.Geometry;
 using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
+using EdgePose.Runtime.Metrics;
+using EdgePose.Runtime.Pipeline;
 using OpenCvSharp;
 
 namespace EdgePose.Lab.Evaluation;
@@ -9,7 +12,20 @@ namespace EdgePose.Lab.Evaluation;
 public sealed record EvaluationFrame(BopFrame Frame, Mat Image, CameraIntrinsics Camera);
 
 /// <summary>One object's answer, converted back to T_camera_object (grasp offset and base frame undone) so it compares with the ground truth.</summary>
-public sealed record ObjectAnswer(string ObjectId, RigidTransform? CameraFromObject, double Confidence, string Source, string FallbackReason);
+public sealed record ObjectAnswer(string ObjectId, RigidTransform? CameraFromObject, double Confidence, string Source, string FallbackReason)
+{
+    /// <param name="reported">The pose as the daemon reports it (grasp frame, base frame): the raw or the filtered one.</param>
+    public static ObjectAnswer Of(ObjectPose pose, RigidTransform? reported, Workcell workcell)
+    {
+        var target = workcell.FindObject(pose.ObjectId)!;
+        return new ObjectAnswer(
+            pose.ObjectId,
+            reported is { } r ? PoseReporting.ToCameraObject(r, target, workcell) : null,
+            pose.Estimate?.Confidence ?? 0,
+            PoseMetrics.Label(pose.Source),
+            PoseMetrics.Label(pose.FallbackReason));
+    }
+}
 
 public sealed record FrameAnswer(IReadOnlyList<ObjectAnswer> Objects, FrameLatency Latency);
 

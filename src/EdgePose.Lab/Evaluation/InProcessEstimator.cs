@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using EdgePose.Runtime.Metrics;
 using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,18 +29,6 @@ public sealed class InProcessEstimator(string name, string description, IPoseEst
         var start = Stopwatch.GetTimestamp();
         var estimate = estimator.Estimate(frame.Image, frame.Camera, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(start);
-        var objects = estimate.Poses.Select(p =>
-        {
-            var target = workcell.FindObject(p.ObjectId)!;
-            return new ObjectAnswer(
-                p.ObjectId,
-                p.Estimate is { } e ? PoseReporting.ToCameraObject(e.Pose, target, workcell) : null,
-                p.Estimate?.Confidence ?? 0,
-                PoseMetrics.Label(p.Source),
-                PoseMetrics.Label(p.FallbackReason));
-        }).ToArray();
-        return Task.FromResult(new FrameAnswer(
-            objects,
-            new FrameLatency(elapsed.TotalSeconds, estimate.Preprocess.TotalSeconds, estimate.Inference.TotalSeconds, estimate.Pnp.TotalSeconds, estimate.Baseline.TotalSeconds)));
+        return Task.FromResult(new FrameAnswer([.. estimate.Poses.Select(p => ObjectAnswer.Of(p, p.Estimate?.Pose, workcell))], FrameLatency.Of(elapsed, estimate)));
     }
 }

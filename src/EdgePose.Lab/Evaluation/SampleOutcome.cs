@@ -3,7 +3,11 @@ using EdgePose.Core.Geometry;
 namespace EdgePose.Lab.Evaluation;
 
 /// <summary>Wall times of one frame in seconds: the whole estimate (or RPC round trip) and the stages inside it.</summary>
-public sealed record FrameLatency(double EndToEnd, double Preprocess, double Inference, double Pnp, double Baseline);
+public sealed record FrameLatency(double EndToEnd, double Preprocess, double Inference, double Pnp, double Baseline)
+{
+    public static FrameLatency Of(TimeSpan endToEnd, Runtime.Pipeline.FrameEstimate estimate) => new(
+        endToEnd.TotalSeconds, estimate.Preprocess.TotalSeconds, estimate.Inference.TotalSeconds, estimate.Pnp.TotalSeconds, estimate.Baseline.TotalSeconds);
+}
 
 /// <summary>
 /// What the slices group by. Null where the dataset does not say (a BOP dataset without scene_edgepose.json has no

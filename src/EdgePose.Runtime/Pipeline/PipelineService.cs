@@ -4,6 +4,7 @@ using EdgePose.Runtime.Capture;
 using EdgePose.Runtime.FailureCapture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
+using EdgePose.Runtime.Tracking;
 using EdgePose.Core.Objects;
 using EdgePose.Core.Poses;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +19,7 @@ internal sealed partial class PipelineService(
     ICaptureMonitor capture,
     IModelHost modelHost,
     IPoseEstimator estimator,
+    IPoseTracker tracker,
     PoseResultStore store,
     LiveFrameTap liveFrames,
     FailureCaptureQueue failureCapture,
@@ -112,6 +114,7 @@ internal sealed partial class PipelineService(
             return;
         }
 
+        var poses = tracker.Update(estimate.Poses, frame.CaptureTimestamp);
         var publishTime = timeProvider.GetUtcNow();
         var published = timeProvider.GetTimestamp();
         var endToEnd = timeProvider.GetElapsedTime(frame.CaptureTimestamp, published);
@@ -120,7 +123,7 @@ internal sealed partial class PipelineService(
             frame.CaptureTime,
             publishTime,
             new StageTimings(captureWait, estimate.Preprocess, estimate.Inference, estimate.Pnp, estimate.Baseline, endToEnd),
-            estimate.Poses)
+            poses)
         {
             CaptureTimestamp = frame.CaptureTimestamp,
             Synthetic = frame.Synthetic,

@@ -21,7 +21,7 @@ public static class PipelineServiceCollectionExtensions
     }
 
     /// <summary>
-    /// What estimating poses in an image needs — workcell, metrics, baseline, model, estimator and store — without a camera:
+    /// What estimating poses in an image needs — workcell, metrics, baseline, model, estimator, store and tracker — without a camera:
     /// the daemon adds capture on top; batch tools (eval, benchmarks) use it as is and never start the live loop.
     /// </summary>
     /// <param name="registry">Where the metrics go; the process-wide default registry when null.</param>
@@ -31,7 +31,8 @@ public static class PipelineServiceCollectionExtensions
             .AddPoseMetrics(registry)
             .AddBaseline(configuration)
             .AddInference(configuration)
-            .AddPosePipeline(configuration);
+            .AddPosePipeline(configuration)
+            .AddPoseTracking(configuration);
 
     /// <summary>
     /// Everything the live runtime needs: <see cref="AddPoseEstimation"/>, the camera, failure capture and the live loop.

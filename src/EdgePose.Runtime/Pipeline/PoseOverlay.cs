@@ -36,8 +36,9 @@ public static class PoseOverlay
     }
 
     /// <summary>
-    /// Draws each found pose (model yellow, baseline cyan) and labels every object with its source and confidence, or why it
-    /// was not found, from label line <paramref name="firstLine"/> on; returns the next free line.
+    /// Draws each found pose (model yellow, baseline cyan) and, for live results, the filtered pose (thin, magenta), and
+    /// labels every object with its source and confidence, or why it was not found, and its track state, from label line
+    /// <paramref name="firstLine"/> on; returns the next free line.
     /// </summary>
     public static int DrawPoses(Mat image, CameraIntrinsics camera, Workcell workcell, ImmutableArray<ObjectPose> poses, string objectFilter = "", int firstLine = 0)
     {
@@ -55,11 +56,20 @@ public static class PoseOverlay
                 DrawBox(image, camera, target, PoseReporting.ToCameraObject(estimate.Pose, target, workcell), color);
             }
 
+            if (pose.Track.Pose is { } filtered)
+            {
+                DrawBox(image, camera, target, PoseReporting.ToCameraObject(filtered, target, workcell), Scalar.Magenta, thickness: 1);
+            }
+
             DrawLabel(
                 image,
                 pose.Estimate is { } e ? $"{pose.ObjectId}: {pose.Source} conf {e.Confidence:0.00} reproj {e.ReprojectionErrorPx:0.0}px" : $"{pose.ObjectId}: not found ({pose.FallbackReason})",
                 line++,
                 color);
+            if (pose.Track.State != TrackState.None)
+            {
+                DrawLabel(image, $"{pose.ObjectId} track: {pose.Track.State} ({pose.Track.Verdict})", line++, Scalar.Magenta);
+            }
         }
 
         return line;

@@ -3,12 +3,12 @@ section "Python and ROS 2"."""
 
 from .client import EdgePoseClient, Estimate, Intrinsics, PoseStream, Status, encode_png
 from .errors import EdgePoseError, InvalidRequestError, ResourceExhaustedError, StalePoseError, UnavailableError
-from .poses import (FallbackReason, ObjectPose, PoseResult, PoseSource, ReferenceFrame, quaternion_to_matrix,
-                    rpy_to_matrix)
+from .poses import (FallbackReason, FilteredPose, ObjectPose, PoseResult, PoseSource, RawPoseVerdict, ReferenceFrame,
+                    TrackState, quaternion_to_matrix, rpy_to_matrix)
 
 __all__ = [
     "EdgePoseClient", "Estimate", "Intrinsics", "PoseStream", "Status", "encode_png",
     "EdgePoseError", "InvalidRequestError", "ResourceExhaustedError", "StalePoseError", "UnavailableError",
-    "FallbackReason", "ObjectPose", "PoseResult", "PoseSource", "ReferenceFrame", "quaternion_to_matrix",
-    "rpy_to_matrix",
+    "FallbackReason", "FilteredPose", "ObjectPose", "PoseResult", "PoseSource", "RawPoseVerdict", "ReferenceFrame",
+    "TrackState", "quaternion_to_matrix", "rpy_to_matrix",
 ]

@@ -40,6 +40,8 @@ def _proto_enum(name: str) -> type:
 PoseSource = _proto_enum("PoseSource")
 FallbackReason = _proto_enum("FallbackReason")
 ReferenceFrame = _proto_enum("ReferenceFrame")
+TrackState = _proto_enum("TrackState")
+RawPoseVerdict = _proto_enum("RawPoseVerdict")
 
 
 def quaternion_to_matrix(quaternion) -> np.ndarray:
@@ -66,9 +68,77 @@ def _time_ns(timestamp) -> int:
     return timestamp.seconds * 1_000_000_000 + timestamp.nanos
 
 
+class _PoseMatrix:
+    """``rotation`` and ``matrix`` from ``position`` and ``quaternion``, once ``_require_pose`` says there are some."""
+
+    def _require_pose(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """3×3 rotation matrix R_frame_object."""
+        return self.matrix[:3, :3]
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """4×4 homogeneous T_frame_object: ``matrix @ [x, y, z, 1]`` takes an object-frame point into ``frame``."""
+        self._require_pose()
+        transform = np.eye(4)
+        transform[:3, :3] = quaternion_to_matrix(self.quaternion)
+        transform[:3, 3] = self.position
+        return transform
+
+
+def _geometry(message) -> dict:
+    """Position, (x, y, z, w) quaternion, rpy and 6×6 covariance of a message with a pose (ObjectPose, FilteredPose)."""
+    p, q, r = message.position, message.orientation, message.rpy
+    return dict(
+        position=np.array([p.x, p.y, p.z]),
+        quaternion=np.array([q.x, q.y, q.z, q.w]),
+        rpy=(r.roll, r.pitch, r.yaw),
+        covariance=np.array(message.covariance, dtype=float).reshape(6, 6))
+
+
+@dataclass(frozen=True, eq=False)
+class FilteredPose(_PoseMatrix):
+    """An object's pose filtered over successive live frames: smoothed, jumps and flips held back, with its velocity.
+    Same frame and conventions as the raw pose. The geometric fields are None unless ``state`` is TRACKING or COASTING
+    (LOST: the track was dropped after EdgePose:Tracking:DropAfter without a sighting)."""
+
+    state: TrackState
+    raw_verdict: RawPoseVerdict  # what the tracker did with this frame's raw pose (ACCEPTED, OUTLIER, FLIP, ...)
+    since_sighting_s: Optional[float] = None  # since the track's last accepted pose; None when it never had one
+    position: Optional[np.ndarray] = None  # (3,) metres
+    quaternion: Optional[np.ndarray] = None  # (4,) x, y, z, w
+    rpy: Optional[Tuple[float, float, float]] = None
+    covariance: Optional[np.ndarray] = None  # (6, 6) over x, y, z, rx, ry, rz
+    linear_velocity: Optional[np.ndarray] = None  # (3,) m/s in the pose's frame
+    angular_velocity: Optional[np.ndarray] = None  # (3,) rad/s about the frame's axes
+
+    @property
+    def has_pose(self) -> bool:
+        return self.position is not None
+
+    def _require_pose(self) -> None:
+        if not self.has_pose:
+            raise ValueError(f"the track has no filtered pose (state {self.state.name})")
+
+    @classmethod
+    def from_proto(cls, message: "pb.FilteredPose") -> "FilteredPose":
+        common = dict(
+            state=TrackState(message.state), raw_verdict=RawPoseVerdict(message.raw_verdict),
+            since_sighting_s=(message.since_sighting.ToTimedelta().total_seconds()
+                              if message.HasField("since_sighting") else None))
+        if not message.HasField("position"):
+            return cls(**common)
+        v, w = message.linear_velocity, message.angular_velocity
+        return cls(**common, **_geometry(message),
+                   linear_velocity=np.array([v.x, v.y, v.z]), angular_velocity=np.array([w.x, w.y, w.z]))
+
+
 # eq=False: numpy fields have no single truth value.
 @dataclass(frozen=True, eq=False)
-class ObjectPose:
+class ObjectPose(_PoseMatrix):
     """One object's pose in one result. When ``found`` is False the geometric fields are None."""
 
     object_id: str
@@ -83,20 +153,11 @@ class ObjectPose:
     confidence: float = 0.0
     reprojection_error_px: float = 0.0
     rotation_ambiguous: bool = False
+    # The pose filtered over time (live results: latest, stream); None for estimate(), which sees one image.
+    filtered: Optional[FilteredPose] = None
 
-    @property
-    def rotation(self) -> np.ndarray:
-        """3×3 rotation matrix R_frame_object."""
+    def _require_pose(self) -> None:
         self.require_found()
-        return quaternion_to_matrix(self.quaternion)
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """4×4 homogeneous T_frame_object: ``matrix @ [x, y, z, 1]`` takes an object-frame point into ``frame``."""
-        transform = np.eye(4)
-        transform[:3, :3] = self.rotation
-        transform[:3, 3] = self.position
-        return transform
 
     def require_found(self) -> "ObjectPose":
         """This pose, or ValueError when the object was not found (its geometric fields are then None)."""
@@ -109,16 +170,13 @@ class ObjectPose:
     def from_proto(cls, message: "pb.ObjectPose") -> "ObjectPose":
         common = dict(
             object_id=message.object_id, found=message.found, frame=ReferenceFrame(message.frame),
-            source=PoseSource(message.source), fallback_reason=FallbackReason(message.fallback_reason))
+            source=PoseSource(message.source), fallback_reason=FallbackReason(message.fallback_reason),
+            filtered=FilteredPose.from_proto(message.filtered) if message.HasField("filtered") else None)
         if not message.found:
             return cls(**common)
-        p, q, r = message.position, message.orientation, message.rpy
         return cls(
             **common,
-            position=np.array([p.x, p.y, p.z]),
-            quaternion=np.array([q.x, q.y, q.z, q.w]),
-            rpy=(r.roll, r.pitch, r.yaw),
-            covariance=np.array(message.covariance, dtype=float).reshape(6, 6),
+            **_geometry(message),
             confidence=message.confidence,
             reprojection_error_px=message.reprojection_error_px,
             rotation_ambiguous=message.rotation_ambiguous)

@@ -16,9 +16,13 @@ check every field without ROS installed).
   ``child_frame_id`` = the object (or its grasp frame). Its transform is T_parent_child, EdgePose's T_frame_object:
   it maps points from the object frame into the parent frame (p_parent = R p_object + t); tf2 looks it up as
   ``lookup_transform(parent, child, ...)``.
+- ``filtered=True``: the same messages from the pose filtered over time (``ObjectPose.filtered``), in the same frame and
+  stamped with the same capture time; ValueError when the track has no filtered pose (LOST, or a single image).
 """
 
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Tuple
+
+import numpy as np
 
 from .poses import ObjectPose, PoseResult, ReferenceFrame
 
@@ -39,20 +43,30 @@ def stamp(time_ns: int) -> Dict[str, int]:
     return {"sec": sec, "nanosec": nanosec}
 
 
-def covariance(pose: ObjectPose) -> List[float]:
+def _geometry(pose: ObjectPose, filtered: bool) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Position, (x, y, z, w) quaternion and 6×6 covariance of the raw or the filtered pose; ValueError if none."""
+    if not filtered:
+        pose.require_found()
+        return pose.position, pose.quaternion, pose.covariance
+    if pose.filtered is None or not pose.filtered.has_pose:
+        state = "not tracked" if pose.filtered is None else f"track {pose.filtered.state.name}"
+        raise ValueError(f"object '{pose.object_id}' has no filtered pose in this result ({state})")
+    return pose.filtered.position, pose.filtered.quaternion, pose.filtered.covariance
+
+
+def covariance(pose: ObjectPose, filtered: bool = False) -> List[float]:
     """The 36-element row-major covariance of geometry_msgs/PoseWithCovariance."""
-    pose.require_found()
-    return [float(v) for v in pose.covariance.reshape(36)]
+    return [float(v) for v in _geometry(pose, filtered)[2].reshape(36)]
 
 
 def header(result: PoseResult, pose: ObjectPose, frames: Frames = Frames()) -> dict:
     return {"stamp": stamp(result.capture_time_ns), "frame_id": frames.of(pose.frame)}
 
 
-def pose_with_covariance_stamped(result: PoseResult, pose: ObjectPose, frames: Frames = Frames()) -> dict:
-    """geometry_msgs/PoseWithCovarianceStamped of one found object in one result."""
-    pose.require_found()
-    (px, py, pz), (qx, qy, qz, qw) = pose.position, pose.quaternion
+def pose_with_covariance_stamped(result: PoseResult, pose: ObjectPose, frames: Frames = Frames(),
+                                 filtered: bool = False) -> dict:
+    """geometry_msgs/PoseWithCovarianceStamped of one found (or, with ``filtered``, tracked) object in one result."""
+    (px, py, pz), (qx, qy, qz, qw), cov = _geometry(pose, filtered)
     return {
         "header": header(result, pose, frames),
         "pose": {
@@ -60,16 +74,16 @@ def pose_with_covariance_stamped(result: PoseResult, pose: ObjectPose, frames: F
                 "position": {"x": float(px), "y": float(py), "z": float(pz)},
                 "orientation": {"x": float(qx), "y": float(qy), "z": float(qz), "w": float(qw)},
             },
-            "covariance": covariance(pose),
+            "covariance": [float(v) for v in cov.reshape(36)],
         },
     }
 
 
-def transform_stamped(result: PoseResult, pose: ObjectPose, frames: Frames = Frames(), child_frame_id: str = "") -> dict:
+def transform_stamped(result: PoseResult, pose: ObjectPose, frames: Frames = Frames(), child_frame_id: str = "",
+                      filtered: bool = False) -> dict:
     """geometry_msgs/TransformStamped for tf2: parent = the pose's reference frame, child = the object (default: its
     object id), transform = T_parent_child."""
-    pose.require_found()
-    (px, py, pz), (qx, qy, qz, qw) = pose.position, pose.quaternion
+    (px, py, pz), (qx, qy, qz, qw), _ = _geometry(pose, filtered)
     return {
         "header": header(result, pose, frames),
         "child_frame_id": child_frame_id or pose.object_id,
