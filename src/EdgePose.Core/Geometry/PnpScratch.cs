@@ -1,3 +1,4 @@
+using EdgePose.Core.Objects;
 using OpenCvSharp;
 
 namespace EdgePose.Core.Geometry;
@@ -14,8 +15,11 @@ public sealed class PnpScratch : IDisposable
 
     internal Mat CameraMatrix { get; } = new(3, 3, MatType.CV_64FC1, Scalar.All(0));
 
-    /// <summary>Empty for no distortion: that is how OpenCV spells it.</summary>
-    internal Mat Distortion { get; } = new();
+    private readonly Mat _noDistortion = new();
+    private readonly Mat _distortionCoefficients = new();
+
+    /// <summary>The loaded camera's coefficients, or an empty matrix for none: that is how OpenCV spells it.</summary>
+    internal Mat Distortion { get; private set; }
 
     internal Mat Rvec { get; } = new(3, 1, MatType.CV_64FC1);
 
@@ -29,9 +33,11 @@ public sealed class PnpScratch : IDisposable
 
     internal Mat Inverse { get; } = new();
 
+    public PnpScratch() => Distortion = _noDistortion;
+
     public void Dispose()
     {
-        foreach (var mat in new[] { ObjectPoints, ImagePoints, CameraMatrix, Distortion, Rvec, Tvec, Projected, Jacobian, Information, Inverse })
+        foreach (var mat in new[] { ObjectPoints, ImagePoints, CameraMatrix, _noDistortion, _distortionCoefficients, Rvec, Tvec, Projected, Jacobian, Information, Inverse })
         {
             mat.Dispose();
         }
@@ -53,15 +59,17 @@ public sealed class PnpScratch : IDisposable
         CameraMatrix.At<double>(2, 2) = 1;
         if (camera.Distortion.IsDefaultOrEmpty)
         {
-            Distortion.Release();
+            Distortion = _noDistortion;
             return;
         }
 
-        Distortion.Create(camera.Distortion.Length, 1, MatType.CV_64FC1);
+        _distortionCoefficients.Create(camera.Distortion.Length, 1, MatType.CV_64FC1);
         for (var i = 0; i < camera.Distortion.Length; i++)
         {
-            Distortion.At<double>(i) = camera.Distortion[i];
+            _distortionCoefficients.At<double>(i) = camera.Distortion[i];
         }
+
+        Distortion = _distortionCoefficients;
     }
 
     internal void LoadImagePoints(IReadOnlyList<Point2d> imagePoints)
