@@ -1,0 +1,202 @@
+"""The Python side of `EdgePose.Benchmarks engines`: reduced-precision variants of the ONNX graph, and PyTorch eager timing.
+
+Run with Debian's /usr/bin/python3 (python3-onnx, python3-torch); the C# command calls it and reads its JSON on stdout.
+There is no onnxruntime Python package here, so the variants are rewritten with the onnx package alone and checked by
+the C# command, which runs them in ONNX Runtime next to the fp32 graph on the same inputs.
+
+  variants --model M --out DIR           write DIR/fp16.onnx and DIR/int8-dynamic.onnx, print what was written or why not
+  torch --weights W --recipe R --inputs F --frames N --runs K --threads T...
+                                         time ContractHead(PoseNet) on the N letterboxed inputs in F (float32, NCHW),
+                                         print per-run seconds and the outputs on each input
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def fp16(model_path, out_path):
+    """The whole graph in float16 (initializers and float constants), the float32 input and outputs kept by Cast nodes
+    at the edges, so it runs in place of the fp32 graph. Every float tensor in this graph is data (Resize takes int64
+    sizes, no op needs a float32 attribute), so nothing has to stay float32 inside."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(model_path)
+    graph = model.graph
+
+    def half(tensor):
+        return numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), tensor.name)
+
+    for i, initializer in enumerate(graph.initializer):
+        if initializer.data_type == TensorProto.FLOAT:
+            graph.initializer[i].CopyFrom(half(initializer))
+    for node in graph.node:
+        if node.op_type == "Cast" and helper.get_attribute_value(node.attribute[0]) == TensorProto.FLOAT:
+            raise ValueError(f"{node.name}: a Cast to float32 would need rewriting too")
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == TensorProto.FLOAT:
+                attribute.t.CopyFrom(half(attribute.t))
+
+    edges = []
+    for graph_input in graph.input:
+        inner = graph_input.name + "_fp16"
+        for node in graph.node:
+            node.input[:] = [inner if name == graph_input.name else name for name in node.input]
+        edges.append(helper.make_node("Cast", [graph_input.name], [inner], to=TensorProto.FLOAT16, name=inner))
+    for graph_output in graph.output:
+        inner = graph_output.name + "_fp16"
+        for node in graph.node:
+            node.output[:] = [inner if name == graph_output.name else name for name in node.output]
+        edges.append(helper.make_node("Cast", [inner], [graph_output.name], to=TensorProto.FLOAT, name=graph_output.name + "_cast"))
+    inputs, outputs = edges[:len(graph.input)], edges[len(graph.input):]
+    nodes = inputs + list(graph.node) + outputs
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.value_info[:]
+    onnx.checker.check_model(onnx.shape_inference.infer_shapes(model), full_check=True)
+    onnx.save(model, out_path)
+    return "all initializers and constants float16; float32 I/O through Cast nodes"
+
+
+def int8_dynamic(model_path, out_path):
+    """Every Conv as ONNX Runtime's dynamic quantizer would write it, with no calibration data: the activation quantized
+    per frame (DynamicQuantizeLinear, uint8), the weights ahead of time (uint8, symmetric about 128 with one scale per
+    output channel), ConvInteger, then the int32 sum rescaled and the bias added in float32."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(model_path)
+    graph = model.graph
+    initializers = {i.name: i for i in graph.initializer}
+    # The second refiner pass reads the first pass's weights through Identity nodes: quantize each weight once.
+    aliases = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Identity" and n.input[0] in initializers}
+    # The stems read the image itself and the heatmap heads' logits become sub-pixel positions through the soft-argmax:
+    # both stay float32, as quantizers usually keep a network's first and last layers.
+    # In this graph (batch norms folded) a hidden Conv reads a Relu or a decoder's Concat and feeds a Relu or a residual
+    # Add; the others are those first and last layers.
+    hidden_outputs = {n.output[0] for n in graph.node if n.op_type in ("Relu", "Concat")}
+    hidden_inputs = {i for n in graph.node if n.op_type in ("Relu", "Add") for i in n.input}
+    quantized = {}
+    nodes, added, count = [], [], 0
+    for node in graph.node:
+        weight_name = aliases.get(node.input[1], node.input[1]) if node.op_type == "Conv" else None
+        if (weight_name not in initializers or node.input[0] not in hidden_outputs
+                or node.output[0] not in hidden_inputs):
+            nodes.append(node)
+            continue
+        count += 1
+        name = node.output[0]
+        if weight_name not in quantized:
+            weight = numpy_helper.to_array(initializers[weight_name])
+            scale = np.maximum(np.abs(weight).reshape(weight.shape[0], -1).max(axis=1), 1e-8) / 127.0
+            added += [
+                numpy_helper.from_array((np.round(weight / scale.reshape(-1, 1, 1, 1)) + 128).astype(np.uint8), weight_name + "_wq"),
+                numpy_helper.from_array(np.array(128, np.uint8), weight_name + "_wzp"),
+                numpy_helper.from_array(scale.astype(np.float32).reshape(1, -1, 1, 1), weight_name + "_ws"),
+            ]
+            quantized[weight_name] = weight.shape[0]
+        w = weight_name
+        bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
+        bias_name = aliases.get(bias, bias)
+        if bias_name is None:
+            bias_name = name + "_nobias"
+            added.append(numpy_helper.from_array(np.zeros(quantized[w], np.float32), bias_name))
+        added.append(numpy_helper.from_array(
+            numpy_helper.to_array(initializers[bias_name]).reshape(1, -1, 1, 1), name + "_b"))
+        nodes += [
+            helper.make_node("DynamicQuantizeLinear", [node.input[0]], [name + "_xq", name + "_xs", name + "_xzp"]),
+            helper.make_node("ConvInteger", [name + "_xq", w + "_wq", name + "_xzp", w + "_wzp"], [name + "_acc"],
+                             name=node.name + "_int8", **{a.name: helper.get_attribute_value(a) for a in node.attribute}),
+            helper.make_node("Cast", [name + "_acc"], [name + "_accf"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", [name + "_xs", w + "_ws"], [name + "_s"]),
+            helper.make_node("Mul", [name + "_accf", name + "_s"], [name + "_scaled"]),
+            helper.make_node("Add", [name + "_scaled", name + "_b"], [name]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(added)
+    used = {i for n in graph.node for i in n.input}
+    live = [n for n in graph.node if n.op_type != "Identity" or n.output[0] in used]
+    del graph.node[:]
+    graph.node.extend(live)
+    used = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    del graph.value_info[:]
+    onnx.checker.check_model(onnx.shape_inference.infer_shapes(model), full_check=True)
+    onnx.save(model, out_path)
+    return (f"{count} of {count + sum(n.op_type == 'Conv' for n in nodes)} Conv -> DynamicQuantizeLinear + ConvInteger "
+            "(uint8, per-channel weight scales; stems and heatmap heads fp32); no calibration")
+
+
+def variants(args):
+    os.makedirs(args.out, exist_ok=True)
+    result = {}
+    for name, build in (("fp16", fp16), ("int8-dynamic", int8_dynamic)):
+        path = os.path.join(args.out, name + ".onnx")
+        try:
+            result[name] = {"path": path, "notes": build(args.model, path)}
+        except Exception as error:  # reported in the table, not fatal: the other engines still run
+            result[name] = {"error": f"{type(error).__name__}: {error}"}
+    print(json.dumps(result))
+
+
+def eager(args):
+    import torch
+
+    sys.path.insert(0, os.path.abspath(args.recipe))
+    from posenet import INPUT_HEIGHT, INPUT_WIDTH, ContractHead, PoseNet
+
+    net = PoseNet()
+    net.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    # Two refiner passes, as train.py exports by default and as the bundled graph (two GridSample nodes) runs.
+    head = ContractHead(net, refine_passes=args.refine_passes).eval()
+    inputs = np.fromfile(args.inputs, dtype=np.float32).reshape(args.frames, 1, 3, INPUT_HEIGHT, INPUT_WIDTH)
+    # Plain NCHW: train.py trains in channels_last, but with this torch build eager inference on one input runs faster
+    # contiguous (150 against 180 ms on one thread, measured here).
+    frames = [torch.from_numpy(f) for f in inputs]
+    result = {}
+    with torch.inference_mode():
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            seconds, keypoints, scores = [], [None] * args.frames, [None] * args.frames
+            for i in range(-3, args.runs):
+                frame = i % args.frames
+                started = time.perf_counter()
+                k, s = head(frames[frame])
+                elapsed = time.perf_counter() - started
+                if i >= 0:
+                    seconds.append(elapsed)
+                if 0 <= i < args.frames:
+                    keypoints[frame], scores[frame] = k.numpy().ravel().tolist(), s.numpy().ravel().tolist()
+            result[str(threads)] = {"seconds": seconds, "keypoints": keypoints, "scores": scores}
+    print(json.dumps({"torch": torch.__version__, "runs": result}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(required=True)
+    v = commands.add_parser("variants")
+    v.add_argument("--model", required=True)
+    v.add_argument("--out", required=True)
+    v.set_defaults(action=variants)
+    t = commands.add_parser("torch")
+    t.add_argument("--weights", required=True)
+    t.add_argument("--recipe", required=True, help="models/training, for posenet.py")
+    t.add_argument("--inputs", required=True)
+    t.add_argument("--frames", type=int, required=True)
+    t.add_argument("--runs", type=int, required=True)
+    t.add_argument("--threads", type=int, nargs="+", required=True)
+    t.add_argument("--refine-passes", type=int, default=2)
+    t.set_defaults(action=eager)
+    args = parser.parse_args()
+    args.action(args)
+
+
+if __name__ == "__main__":
+    main()
