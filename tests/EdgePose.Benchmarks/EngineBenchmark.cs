@@ -51,6 +51,12 @@ internal static partial class EngineBenchmark
                 $"{runs} timed runs per row after {WarmUpRuns} warm-up runs, {Environment.ProcessorCount} cores");
 
             var reference = Ort(modelPath, new OrtConfig(2, GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode.ORT_SEQUENTIAL), inputs, contract, runs, "the daemon's configuration");
+            if (reference.Outputs is null)
+            {
+                output.WriteLine($"the daemon's configuration does not run {modelPath}: {reference.Notes}");
+                return 1;
+            }
+
             var rows = new List<EngineRow> { reference };
             foreach (var threads in new[] { 2, 1 })
             {
@@ -157,7 +163,7 @@ internal static partial class EngineBenchmark
 
         var rows = new List<EngineRow>();
         var optimized = new Dictionary<int, string>();
-        foreach (var variant in json.RootElement.EnumerateObject())
+        foreach (var variant in json.Value.EnumerateObject())
         {
             var engine = $"ONNX Runtime CPU {variant.Name}";
             if (variant.Value.TryGetProperty("error", out var why))
@@ -182,7 +188,7 @@ internal static partial class EngineBenchmark
         var (inspected, _) = optimized.Count == 0 ? (null, null) : RunPython(["inspect", .. optimized.Values]);
         foreach (var (index, path) in optimized)
         {
-            if (inspected is not null && inspected.RootElement.TryGetProperty(path, out var what))
+            if (inspected is { } notes && notes.TryGetProperty(path, out var what))
             {
                 rows[index] = rows[index] with { Notes = $"{rows[index].Notes}; {what.GetString()}" };
             }
@@ -282,8 +288,8 @@ internal static partial class EngineBenchmark
             return [EngineRow.Failed(engine, 2, error!)];
         }
 
-        var version = json.RootElement.GetProperty("torch").GetString();
-        return [.. json.RootElement.GetProperty("runs").EnumerateObject().Select(run =>
+        var version = json.Value.GetProperty("torch").GetString();
+        return [.. json.Value.GetProperty("runs").EnumerateObject().Select(run =>
         {
             var outputs = run.Value.GetProperty("keypoints").EnumerateArray()
                 .Zip(run.Value.GetProperty("scores").EnumerateArray(), (k, s) => new Outputs(Array(k), Array(s)))
@@ -296,7 +302,7 @@ internal static partial class EngineBenchmark
     }
 
     /// <summary>engines.py with <paramref name="arguments"/>: its JSON on stdout, or why there is none.</summary>
-    private static (JsonDocument? Json, string? Error) RunPython(string[] arguments)
+    private static (JsonElement? Json, string? Error) RunPython(string[] arguments)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "engines.py");
         if (!File.Exists(Python))
@@ -322,7 +328,8 @@ internal static partial class EngineBenchmark
             return (null, $"engines.py {arguments[0]} exited {process.ExitCode}: {last}");
         }
 
-        return (JsonDocument.Parse(stdout.Result), null);
+        using var document = JsonDocument.Parse(stdout.Result);
+        return (document.RootElement.Clone(), null);
     }
 
     private static EngineRow Time(string engine, int threads, string notes, int frames, int runs, Func<int, Outputs> run)

@@ -19,6 +19,24 @@ import time
 import numpy as np
 
 
+def save(model, nodes, out_path):
+    """The graph with these nodes, less the Identity nodes and initializers nothing reads any more, checked and saved."""
+    import onnx
+
+    graph = model.graph
+    used = {i for n in nodes for i in n.input}
+    live = [n for n in nodes if n.op_type != "Identity" or n.output[0] in used]
+    used = {i for n in live for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.node[:]
+    graph.node.extend(live)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    del graph.value_info[:]
+    onnx.checker.check_model(onnx.shape_inference.infer_shapes(model), full_check=True)
+    onnx.save(model, out_path)
+
+
 def half_precision(model_path, out_path, in_half):
     """The nodes in_half picks run in float16 (their weights and float constants converted), Cast nodes at every
     float edge between them and the rest, and the graph's float32 input and outputs kept, so the file runs in place of
@@ -70,7 +88,7 @@ def half_precision(model_path, out_path, in_half):
         return converted[key]
 
     for node in graph.node:
-        inside = any(node is n for n in region)
+        inside = node.op_type != "Identity" and in_half(node)
         if inside:
             for attribute in node.attribute:
                 if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == TensorProto.FLOAT:
@@ -82,18 +100,7 @@ def half_precision(model_path, out_path, in_half):
                 elif not inside and name in produced:
                     node.input[k] = convert(name, TensorProto.FLOAT)
         nodes.append(node)
-    nodes += ends
-    used = {i for n in nodes for i in n.input}
-    live = [n for n in nodes if n.op_type != "Identity" or n.output[0] in used]
-    del graph.node[:]
-    graph.node.extend(live)
-    used = {i for n in live for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    del graph.value_info[:]
-    onnx.checker.check_model(onnx.shape_inference.infer_shapes(model), full_check=True)
-    onnx.save(model, out_path)
+    save(model, nodes + ends, out_path)
     return f"{len(region)} of {len(computing)} nodes float16, float32 I/O"
 
 
@@ -111,7 +118,7 @@ def fp16_trunks(model_path, out_path):
 
 
 def int8_dynamic(model_path, out_path):
-    """Every Conv as ONNX Runtime's dynamic quantizer would write it, with no calibration data: the activation quantized
+    """The hidden Convs as ONNX Runtime's dynamic quantizer would write them, with no calibration data: the activation quantized
     per frame (DynamicQuantizeLinear, uint8), the weights ahead of time (uint8, symmetric about 128 with one scale per
     output channel), ConvInteger, then the int32 sum rescaled and the bias added in float32."""
     import onnx
@@ -164,20 +171,8 @@ def int8_dynamic(model_path, out_path):
             helper.make_node("Mul", [name + "_accf", name + "_s"], [name + "_scaled"]),
             helper.make_node("Add", [name + "_scaled", name + "_b"], [name]),
         ]
-    del graph.node[:]
-    graph.node.extend(nodes)
     graph.initializer.extend(added)
-    used = {i for n in graph.node for i in n.input}
-    live = [n for n in graph.node if n.op_type != "Identity" or n.output[0] in used]
-    del graph.node[:]
-    graph.node.extend(live)
-    used = {i for n in graph.node for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    del graph.value_info[:]
-    onnx.checker.check_model(onnx.shape_inference.infer_shapes(model), full_check=True)
-    onnx.save(model, out_path)
+    save(model, nodes, out_path)
     return (f"{count} of {count + sum(n.op_type == 'Conv' for n in nodes)} Conv -> DynamicQuantizeLinear + ConvInteger "
             "(uint8, per-channel weight scales; stems and heatmap heads fp32); no calibration")
 
