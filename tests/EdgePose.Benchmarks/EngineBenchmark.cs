@@ -24,6 +24,8 @@ internal static partial class EngineBenchmark
 
     private const int WarmUpRuns = 3;
 
+    private const int CalibrationFrames = 8;
+
     /// <summary>
     /// A reduced-precision variant keeps its speed figure only within these deviations from fp32: at 1 m a centimetre of
     /// depth is about 0.6 px of the box, so a variant that moves keypoints by more changes the served poses.
@@ -90,9 +92,9 @@ internal static partial class EngineBenchmark
     }
 
     /// <summary>Each frame letterboxed exactly as the daemon does it, copied out into pinned buffers every engine reads.</summary>
-    private static float[][] LetterboxedInputs(int frames, ModelContract contract)
+    private static float[][] LetterboxedInputs(int frames, ModelContract contract, int firstFrame = 0)
     {
-        var scenes = RenderedFrames.Render(frames);
+        var scenes = RenderedFrames.Render(frames, firstFrame);
         using var tensor = new LetterboxTensor(contract);
         var inputs = new float[frames][];
         for (var i = 0; i < frames; i++)
@@ -106,6 +108,9 @@ internal static partial class EngineBenchmark
         scenes.ForEach(s => s.Dispose());
         return inputs;
     }
+
+    /// <summary>Rendered frames after the timed ones, for static int8's activation ranges: calibrating on the frames it is judged on would flatter it.</summary>
+    private static float[][] CalibrationInputs(int timedFrames, ModelContract contract) => LetterboxedInputs(CalibrationFrames, contract, firstFrame: timedFrames);
 
     private static EngineRow Ort(
         string path, OrtConfig config, float[][] inputs, ModelContract contract, int runs, string notes, string engine = "ONNX Runtime CPU fp32", string? optimizedModelPath = null)
@@ -161,22 +166,24 @@ internal static partial class EngineBenchmark
             return [EngineRow.Failed("ONNX Runtime CPU fp16 / int8", 2, error!)];
         }
 
+        var variants = json.Value.EnumerateObject().Where(v => v.Name != "calibration").Select(Variant.Of).ToList();
+        variants.Add(StaticInt8(json.Value.GetProperty("calibration"), modelPath, scratch, contract, inputs.Length));
         var rows = new List<EngineRow>();
         var optimized = new Dictionary<int, string>();
-        foreach (var variant in json.Value.EnumerateObject())
+        foreach (var variant in variants)
         {
             var engine = $"ONNX Runtime CPU {variant.Name}";
-            if (variant.Value.TryGetProperty("error", out var why))
+            if (variant.Error is not null)
             {
-                rows.Add(EngineRow.Failed(engine, 2, $"not produced: {why.GetString()}"));
+                rows.Add(EngineRow.Failed(engine, 2, $"not produced: {variant.Error}"));
                 continue;
             }
 
-            // For float16, the graph ONNX Runtime really runs, to say what it kept of that precision.
-            var optimizedPath = variant.Name.StartsWith("fp16", StringComparison.Ordinal) ? Path.Combine(scratch, $"{variant.Name}.ort-optimized.onnx") : null;
-            var row = Ort(variant.Value.GetProperty("path").GetString()!, new OrtConfig(2, GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode.ORT_SEQUENTIAL),
-                inputs, contract, runs, variant.Value.GetProperty("notes").GetString()!, engine, optimizedPath);
-            if (row.Outputs is not null && optimizedPath is not null)
+            // The graph ONNX Runtime really runs, to say what it kept of the variant's precision.
+            var optimizedPath = Path.Combine(scratch, $"{variant.Name}.ort-optimized.onnx");
+            var row = Ort(variant.Path!, new OrtConfig(2, GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode.ORT_SEQUENTIAL),
+                inputs, contract, runs, variant.Notes, engine, optimizedPath);
+            if (row.Outputs is not null)
             {
                 optimized[rows.Count] = optimizedPath;
             }
@@ -195,6 +202,46 @@ internal static partial class EngineBenchmark
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// Static (QDQ) int8: ONNX Runtime records the range of every activation to quantize (the calibration graph's extra
+    /// outputs) on frames other than the timed ones, then engines.py writes the graph from those ranges.
+    /// </summary>
+    private static Variant StaticInt8(JsonElement calibration, string modelPath, string scratch, ModelContract contract, int timedFrames)
+    {
+        const string name = "int8-static";
+        string[] tensors = [.. calibration.GetProperty("tensors").EnumerateArray().Select(t => t.GetString()!)];
+        var ranges = tensors.ToDictionary(t => t, _ => new[] { double.PositiveInfinity, double.NegativeInfinity });
+        try
+        {
+            using var options = OrtSessionFactory.BaseSessionOptions(intraOpThreads: 2);
+            using var session = new InferenceSession(calibration.GetProperty("path").GetString()!, options);
+            using var runOptions = new RunOptions();
+            foreach (var input in CalibrationInputs(timedFrames, contract))
+            {
+                using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 3, contract.InputHeight, contract.InputWidth]);
+                using var outputs = session.Run(runOptions, [contract.InputName], [value], tensors);
+                for (var i = 0; i < tensors.Length; i++)
+                {
+                    var range = ranges[tensors[i]];
+                    foreach (var x in outputs[i].GetTensorDataAsSpan<float>())
+                    {
+                        (range[0], range[1]) = (Math.Min(range[0], x), Math.Max(range[1], x));
+                    }
+                }
+            }
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            return new Variant(name, null, "", $"calibration graph does not run: {ex.Message}");
+        }
+
+        var rangesFile = Path.Combine(scratch, "ranges.json");
+        File.WriteAllText(rangesFile, JsonSerializer.Serialize(ranges));
+        var (json, error) = RunPython(["int8-static", "--model", modelPath, "--ranges", rangesFile,
+            "--frames", CalibrationFrames.ToString(CultureInfo.InvariantCulture), "--out", Path.Combine(scratch, name + ".onnx")]);
+        return json is { } produced ? Variant.Of(name, produced.GetProperty(name)) : new Variant(name, null, "", error);
     }
 
     private static List<EngineRow> OpenCvDnn(string modelPath, float[][] inputs, ModelContract contract, int runs)
@@ -401,6 +448,16 @@ internal static partial class EngineBenchmark
     };
 
     private sealed record OrtConfig(int Threads, GraphOptimizationLevel Level, ExecutionMode Mode);
+
+    /// <summary>A graph engines.py wrote (its path and how it was made), or why it could not.</summary>
+    private sealed record Variant(string Name, string? Path, string Notes, string? Error)
+    {
+        public static Variant Of(JsonProperty written) => Of(written.Name, written.Value);
+
+        public static Variant Of(string name, JsonElement written) => written.TryGetProperty("error", out var why)
+            ? new Variant(name, null, "", why.GetString())
+            : new Variant(name, written.GetProperty("path").GetString(), written.GetProperty("notes").GetString()!, null);
+    }
 
     private readonly record struct Outputs(float[] Keypoints, float[] Scores);
 

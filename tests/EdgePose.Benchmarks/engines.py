@@ -5,7 +5,10 @@ There is no onnxruntime Python package here, so the variants are rewritten with 
 the C# command, which runs them in ONNX Runtime next to the fp32 graph on the same inputs.
 
   variants --model M --out DIR           write DIR/fp16.onnx, fp16-trunks.onnx and int8-dynamic.onnx, print what was written or why not
-  inspect OPTIMIZED.onnx...               what ONNX Runtime kept in float16 of each variant (its optimized graphs)
+                                         and DIR/calibration.onnx, the activations static int8 needs ranges for as outputs
+  int8-static --model M --ranges R --frames N --out F
+                                         write the QDQ int8 graph F from the ranges the C# command recorded
+  inspect OPTIMIZED.onnx...               what ONNX Runtime kept in float16 or int8 of each variant (its optimized graphs)
   torch --weights W --recipe R --inputs F --frames N --runs K --threads T...
                                          time ContractHead(PoseNet) on the N letterboxed inputs in F (float32, NCHW),
                                          print per-run seconds and the outputs on each input
@@ -117,51 +120,61 @@ def fp16_trunks(model_path, out_path):
         "; decoding, crops and coordinates float32"
 
 
+def hidden_convs(graph):
+    """The Convs an int8 graph quantizes, by output name, with their weight and bias initializers (through the Identity
+    nodes by which the second refiner pass reads the first pass's weights). The stems read the image itself and the
+    heatmap heads' logits become sub-pixel positions through the soft-argmax: both stay float32, as quantizers usually
+    keep a network's first and last layers. In this graph (batch norms folded) a hidden Conv reads a Relu or a decoder's
+    Concat and feeds a Relu or a residual Add; the others are those first and last layers."""
+    initializers = {i.name for i in graph.initializer}
+    aliases = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Identity" and n.input[0] in initializers}
+    hidden_outputs = {n.output[0] for n in graph.node if n.op_type in ("Relu", "Concat")}
+    hidden_inputs = {i for n in graph.node if n.op_type in ("Relu", "Add") for i in n.input}
+    convs = {}
+    for node in graph.node:
+        if (node.op_type == "Conv" and aliases.get(node.input[1], node.input[1]) in initializers
+                and node.input[0] in hidden_outputs and node.output[0] in hidden_inputs):
+            bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
+            convs[node.output[0]] = (aliases.get(node.input[1], node.input[1]), aliases.get(bias, bias))
+    return convs
+
+
+def per_channel(weight, levels=127.0):
+    """Symmetric per-output-channel scales of a Conv weight."""
+    return np.maximum(np.abs(weight).reshape(weight.shape[0], -1).max(axis=1), 1e-8) / levels
+
+
 def int8_dynamic(model_path, out_path):
-    """The hidden Convs as ONNX Runtime's dynamic quantizer would write them, with no calibration data: the activation quantized
-    per frame (DynamicQuantizeLinear, uint8), the weights ahead of time (uint8, symmetric about 128 with one scale per
-    output channel), ConvInteger, then the int32 sum rescaled and the bias added in float32."""
+    """The hidden Convs as ONNX Runtime's dynamic quantizer would write them, with no calibration data: the activation
+    quantized per frame (DynamicQuantizeLinear, uint8), the weights ahead of time (uint8, symmetric about 128 with one
+    scale per output channel), ConvInteger, then the int32 sum rescaled and the bias added in float32."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     model = onnx.load(model_path)
     graph = model.graph
     initializers = {i.name: i for i in graph.initializer}
-    # The second refiner pass reads the first pass's weights through Identity nodes: quantize each weight once.
-    aliases = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Identity" and n.input[0] in initializers}
-    # The stems read the image itself and the heatmap heads' logits become sub-pixel positions through the soft-argmax:
-    # both stay float32, as quantizers usually keep a network's first and last layers.
-    # In this graph (batch norms folded) a hidden Conv reads a Relu or a decoder's Concat and feeds a Relu or a residual
-    # Add; the others are those first and last layers.
-    hidden_outputs = {n.output[0] for n in graph.node if n.op_type in ("Relu", "Concat")}
-    hidden_inputs = {i for n in graph.node if n.op_type in ("Relu", "Add") for i in n.input}
-    quantized = {}
-    nodes, added, count = [], [], 0
+    convs = hidden_convs(graph)
+    total = sum(n.op_type == "Conv" for n in graph.node)
+    quantized = set()
+    nodes, added = [], []
     for node in graph.node:
-        weight_name = aliases.get(node.input[1], node.input[1]) if node.op_type == "Conv" else None
-        if (weight_name not in initializers or node.input[0] not in hidden_outputs
-                or node.output[0] not in hidden_inputs):
+        if node.output[0] not in convs:
             nodes.append(node)
             continue
-        count += 1
         name = node.output[0]
-        if weight_name not in quantized:
-            weight = numpy_helper.to_array(initializers[weight_name])
-            scale = np.maximum(np.abs(weight).reshape(weight.shape[0], -1).max(axis=1), 1e-8) / 127.0
+        w, bias = convs[name]
+        weight = numpy_helper.to_array(initializers[w])
+        scale = per_channel(weight)
+        if w not in quantized:
+            quantized.add(w)
             added += [
-                numpy_helper.from_array((np.round(weight / scale.reshape(-1, 1, 1, 1)) + 128).astype(np.uint8), weight_name + "_wq"),
-                numpy_helper.from_array(np.array(128, np.uint8), weight_name + "_wzp"),
-                numpy_helper.from_array(scale.astype(np.float32).reshape(1, -1, 1, 1), weight_name + "_ws"),
+                numpy_helper.from_array((np.round(weight / scale.reshape(-1, 1, 1, 1)) + 128).astype(np.uint8), w + "_wq"),
+                numpy_helper.from_array(np.array(128, np.uint8), w + "_wzp"),
+                numpy_helper.from_array(scale.astype(np.float32).reshape(1, -1, 1, 1), w + "_ws"),
             ]
-            quantized[weight_name] = weight.shape[0]
-        w = weight_name
-        bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
-        bias_name = aliases.get(bias, bias)
-        if bias_name is None:
-            bias_name = name + "_nobias"
-            added.append(numpy_helper.from_array(np.zeros(quantized[w], np.float32), bias_name))
-        added.append(numpy_helper.from_array(
-            numpy_helper.to_array(initializers[bias_name]).reshape(1, -1, 1, 1), name + "_b"))
+        b = numpy_helper.to_array(initializers[bias]) if bias else np.zeros(weight.shape[0], np.float32)
+        added.append(numpy_helper.from_array(b.astype(np.float32).reshape(1, -1, 1, 1), name + "_b"))
         nodes += [
             helper.make_node("DynamicQuantizeLinear", [node.input[0]], [name + "_xq", name + "_xs", name + "_xzp"]),
             helper.make_node("ConvInteger", [name + "_xq", w + "_wq", name + "_xzp", w + "_wzp"], [name + "_acc"],
@@ -173,8 +186,105 @@ def int8_dynamic(model_path, out_path):
         ]
     graph.initializer.extend(added)
     save(model, nodes, out_path)
-    return (f"{count} of {count + sum(n.op_type == 'Conv' for n in nodes)} Conv -> DynamicQuantizeLinear + ConvInteger "
+    return (f"{len(convs)} of {total} Conv -> DynamicQuantizeLinear + ConvInteger "
             "(uint8, per-channel weight scales; stems and heatmap heads fp32); no calibration")
+
+
+def static_tensors(graph):
+    """The activations a static int8 graph quantizes: each hidden Conv's input and output, the output taken after its
+    Relu when a Relu alone reads it, so that ONNX Runtime fuses DequantizeLinear -> Conv -> Relu -> QuantizeLinear into
+    one QLinearConv."""
+    convs = hidden_convs(graph)
+    readers = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    tensors = []
+    for node in graph.node:
+        if node.output[0] in convs:
+            after = readers.get(node.output[0], [])
+            output = after[0].output[0] if len(after) == 1 and after[0].op_type == "Relu" else node.output[0]
+            tensors += [t for t in (node.input[0], output) if t not in tensors]
+    return tensors
+
+
+def calibration(model_path, out_path):
+    """The fp32 graph with every activation static int8 quantizes as an extra output, for the C# command to record
+    their ranges on rendered frames (ONNX Runtime's calibrator is in its Python package, which is not here)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(model_path)
+    tensors = static_tensors(model.graph)
+    model.graph.output.extend(helper.make_tensor_value_info(t, TensorProto.FLOAT, None) for t in tensors)
+    onnx.save(model, out_path)
+    return tensors
+
+
+def int8_static(args):
+    """QDQ int8 from the calibrated ranges: each quantized activation as uint8 (min/max, asymmetric) through a
+    QuantizeLinear/DequantizeLinear pair, each hidden Conv's weight int8 (symmetric, per channel) and bias int32 (scale
+    = input scale x weight scale) through DequantizeLinear; ONNX Runtime fuses the groups into QLinearConv."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    with open(args.ranges, encoding="utf-8") as ranges_file:
+        ranges = json.load(ranges_file)
+    model = onnx.load(args.model)
+    graph = model.graph
+    initializers = {i.name: i for i in graph.initializer}
+    convs = hidden_convs(graph)
+    tensors = static_tensors(graph)
+    scales = {}
+    for t in tensors:
+        low, high = min(ranges[t][0], 0.0), max(ranges[t][1], 0.0)
+        scale = max(high - low, 1e-8) / 255.0
+        scales[t] = (scale, int(np.clip(np.round(-low / scale), 0, 255)))
+    added, weights, nodes = [], set(), []
+    for node in graph.node:
+        if node.output[0] in convs:
+            name = node.output[0]
+            w, bias = convs[name]
+            weight = numpy_helper.to_array(initializers[w])
+            w_scale = per_channel(weight)
+            if w not in weights:
+                weights.add(w)
+                added += [
+                    numpy_helper.from_array(np.clip(np.round(weight / w_scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8), w + "_q"),
+                    numpy_helper.from_array(w_scale.astype(np.float32), w + "_scale"),
+                    numpy_helper.from_array(np.zeros(weight.shape[0], np.int8), w + "_zero"),
+                ]
+            b_scale = (scales[node.input[0]][0] * w_scale).astype(np.float32)
+            b = numpy_helper.to_array(initializers[bias]) if bias else np.zeros(weight.shape[0], np.float32)
+            added += [
+                numpy_helper.from_array(np.round(b / b_scale).astype(np.int32), name + "_bq"),
+                numpy_helper.from_array(b_scale, name + "_bscale"),
+                numpy_helper.from_array(np.zeros(weight.shape[0], np.int32), name + "_bzero"),
+            ]
+            nodes += [
+                helper.make_node("DequantizeLinear", [w + "_q", w + "_scale", w + "_zero"], [name + "_w"], axis=0),
+                helper.make_node("DequantizeLinear", [name + "_bq", name + "_bscale", name + "_bzero"], [name + "_bias"], axis=0),
+            ]
+            node.input[:] = [node.input[0], name + "_w", name + "_bias"]
+        nodes.append(node)
+        for t in node.output:
+            if t in scales:
+                scale, zero = scales[t]
+                added += [numpy_helper.from_array(np.array(scale, np.float32), t + "_s"),
+                          numpy_helper.from_array(np.array(zero, np.uint8), t + "_z")]
+                nodes += [helper.make_node("QuantizeLinear", [t, t + "_s", t + "_z"], [t + "_q"]),
+                          helper.make_node("DequantizeLinear", [t + "_q", t + "_s", t + "_z"], [t + "_dq"])]
+    for node in nodes:
+        if node.op_type != "QuantizeLinear":
+            node.input[:] = [i + "_dq" if i in scales else i for i in node.input]
+    graph.initializer.extend(added)
+    try:
+        save(model, nodes, args.out)
+        result = {"path": args.out, "notes": f"QDQ: {len(convs)} Conv int8 (per-channel weights, uint8 activations from "
+                                              f"{args.frames} calibration frames, min/max); stems and heatmap heads fp32"}
+    except Exception as error:  # reported in the table like the other variants
+        result = {"error": f"{type(error).__name__}: {error}"}
+    print(json.dumps({"int8-static": result}))
 
 
 def variants(args):
@@ -186,12 +296,15 @@ def variants(args):
             result[name] = {"path": path, "notes": build(args.model, path)}
         except Exception as error:  # reported in the table, not fatal: the other engines still run
             result[name] = {"error": f"{type(error).__name__}: {error}"}
+    path = os.path.join(args.out, "calibration.onnx")
+    result["calibration"] = {"path": path, "tensors": calibration(args.model, path)}
     print(json.dumps(result))
 
 
 def inspect(args):
     """What ONNX Runtime made of each variant (its optimized graph, saved by the C# command): how many convolutions it
-    kept in float16 and how many Casts to float32 it inserted around ops with no float16 kernel on this provider."""
+    fused into int8 kernels, or kept with float16 weights and how many Casts to float32 it inserted around ops with no
+    float16 kernel on this provider."""
     import onnx
     from onnx import TensorProto
 
@@ -199,10 +312,14 @@ def inspect(args):
     for path in args.models:
         graph = onnx.load(path).graph
         half = {i.name for i in graph.initializer if i.data_type == TensorProto.FLOAT16}
-        convs = [n for n in graph.node if n.op_type in ("Conv", "FusedConv", "ConvInteger")]
+        convs = [n for n in graph.node if n.op_type in ("Conv", "FusedConv", "ConvInteger", "QLinearConv")]
+        int8 = {op: sum(n.op_type == op for n in convs) for op in ("QLinearConv", "ConvInteger")}
         inserted = sum(n.op_type == "Cast" and n.name.startswith("InsertedPrecisionFreeCast") for n in graph.node)
-        result[path] = (f"ONNX Runtime ran {sum(len(n.input) > 1 and n.input[1] in half for n in convs)} of {len(convs)} "
-                        f"convolutions with float16 weights and inserted {inserted} Casts to float32")
+        if any(int8.values()):
+            result[path] = "ONNX Runtime ran " + " and ".join(f"{count} of {len(convs)} convolutions as {op}" for op, count in int8.items() if count)
+        else:
+            result[path] = (f"ONNX Runtime ran {sum(len(n.input) > 1 and n.input[1] in half for n in convs)} of {len(convs)} "
+                            f"convolutions with float16 weights and inserted {inserted} Casts to float32")
     print(json.dumps(result))
 
 
@@ -245,6 +362,12 @@ def main():
     v.add_argument("--model", required=True)
     v.add_argument("--out", required=True)
     v.set_defaults(action=variants)
+    q = commands.add_parser("int8-static")
+    q.add_argument("--model", required=True)
+    q.add_argument("--ranges", required=True, help="JSON: tensor name -> [min, max] over the calibration frames")
+    q.add_argument("--frames", type=int, required=True, help="how many calibration frames gave the ranges (for the notes)")
+    q.add_argument("--out", required=True)
+    q.set_defaults(action=int8_static)
     i = commands.add_parser("inspect")
     i.add_argument("models", nargs="+")
     i.set_defaults(action=inspect)
