@@ -4,7 +4,7 @@ Run with Debian's /usr/bin/python3 (python3-onnx, python3-torch); the C# command
 There is no onnxruntime Python package here, so the variants are rewritten with the onnx package alone and checked by
 the C# command, which runs them in ONNX Runtime next to the fp32 graph on the same inputs.
 
-  variants --model M --out DIR           write DIR/fp16.onnx, fp16-trunks.onnx and int8-dynamic.onnx, print what was written or why not
+  variants --model M --out DIR           write DIR/fp16.onnx, fp16-trunks.onnx and int8-dynamic.onnx (or say why not)
                                          and DIR/calibration.onnx, the activations static int8 needs ranges for as outputs
   int8-static --model M --ranges R --frames N --out F
                                          write the QDQ int8 graph F from the ranges the C# command recorded
@@ -50,7 +50,8 @@ def half_precision(model_path, out_path, in_half):
     model = onnx.load(model_path)
     graph = model.graph
     typed = onnx.shape_inference.infer_shapes(model).graph
-    floats = {v.name for v in [*typed.value_info, *graph.input, *graph.output] if v.type.tensor_type.elem_type == TensorProto.FLOAT}
+    floats = {v.name for v in [*typed.value_info, *graph.input, *graph.output]
+              if v.type.tensor_type.elem_type == TensorProto.FLOAT}
     initializers = {i.name: i for i in graph.initializer}
     floats |= {name for name, i in initializers.items() if i.data_type == TensorProto.FLOAT}
     # The second refiner pass reads the first pass's weights through Identity nodes.
@@ -78,7 +79,7 @@ def half_precision(model_path, out_path, in_half):
     nodes, converted = [], {}
 
     def convert(name, to):
-        """The tensor name as the other precision: a float16 copy of an initializer, or a Cast made once, just before its first reader."""
+        """The tensor as the other precision: a float16 copy of an initializer, or a Cast made once, before its first reader."""
         source = aliases.get(name, name)
         key = (source if source in initializers else name, to)
         if key not in converted:
@@ -139,9 +140,26 @@ def hidden_convs(graph):
     return convs
 
 
-def per_channel(weight, levels=127.0):
-    """Symmetric per-output-channel scales of a Conv weight."""
-    return np.maximum(np.abs(weight).reshape(weight.shape[0], -1).max(axis=1), 1e-8) / levels
+def quantized_convs(graph):
+    """Each node of the graph with, for a hidden Conv, its weight's name, its weight quantized symmetrically per output
+    channel (integers in [-127, 127] and one scale per channel), its float32 bias, and whether this is the first Conv to
+    read that weight (the second refiner pass shares the first's); None for the other nodes."""
+    from onnx import numpy_helper
+
+    initializers = {i.name: i for i in graph.initializer}
+    convs = hidden_convs(graph)
+    seen = set()
+    for node in graph.node:
+        if node.output[0] not in convs:
+            yield node, None
+            continue
+        w, bias = convs[node.output[0]]
+        weight = numpy_helper.to_array(initializers[w])
+        scale = np.maximum(np.abs(weight).reshape(weight.shape[0], -1).max(axis=1), 1e-8) / 127.0
+        levels = np.clip(np.round(weight / scale.reshape(-1, 1, 1, 1)), -127, 127)
+        b = numpy_helper.to_array(initializers[bias]) if bias else np.zeros(weight.shape[0], np.float32)
+        yield node, (w, levels, scale.astype(np.float32), b.astype(np.float32), w not in seen)
+        seen.add(w)
 
 
 def int8_dynamic(model_path, out_path):
@@ -153,28 +171,22 @@ def int8_dynamic(model_path, out_path):
 
     model = onnx.load(model_path)
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    convs = hidden_convs(graph)
     total = sum(n.op_type == "Conv" for n in graph.node)
-    quantized = set()
-    nodes, added = [], []
-    for node in graph.node:
-        if node.output[0] not in convs:
+    nodes, added, count = [], [], 0
+    for node, conv in list(quantized_convs(graph)):
+        if conv is None:
             nodes.append(node)
             continue
+        count += 1
         name = node.output[0]
-        w, bias = convs[name]
-        weight = numpy_helper.to_array(initializers[w])
-        scale = per_channel(weight)
-        if w not in quantized:
-            quantized.add(w)
+        w, levels, scale, bias, first = conv
+        if first:
             added += [
-                numpy_helper.from_array((np.round(weight / scale.reshape(-1, 1, 1, 1)) + 128).astype(np.uint8), w + "_wq"),
+                numpy_helper.from_array((levels + 128).astype(np.uint8), w + "_wq"),
                 numpy_helper.from_array(np.array(128, np.uint8), w + "_wzp"),
-                numpy_helper.from_array(scale.astype(np.float32).reshape(1, -1, 1, 1), w + "_ws"),
+                numpy_helper.from_array(scale.reshape(1, -1, 1, 1), w + "_ws"),
             ]
-        b = numpy_helper.to_array(initializers[bias]) if bias else np.zeros(weight.shape[0], np.float32)
-        added.append(numpy_helper.from_array(b.astype(np.float32).reshape(1, -1, 1, 1), name + "_b"))
+        added.append(numpy_helper.from_array(bias.reshape(1, -1, 1, 1), name + "_b"))
         nodes += [
             helper.make_node("DynamicQuantizeLinear", [node.input[0]], [name + "_xq", name + "_xs", name + "_xzp"]),
             helper.make_node("ConvInteger", [name + "_xq", w + "_wq", name + "_xzp", w + "_wzp"], [name + "_acc"],
@@ -186,7 +198,7 @@ def int8_dynamic(model_path, out_path):
         ]
     graph.initializer.extend(added)
     save(model, nodes, out_path)
-    return (f"{len(convs)} of {total} Conv -> DynamicQuantizeLinear + ConvInteger "
+    return (f"{count} of {total} Conv -> DynamicQuantizeLinear + ConvInteger "
             "(uint8, per-channel weight scales; stems and heatmap heads fp32); no calibration")
 
 
@@ -226,44 +238,40 @@ def int8_static(args):
     QuantizeLinear/DequantizeLinear pair, each hidden Conv's weight int8 (symmetric, per channel) and bias int32 (scale
     = input scale x weight scale) through DequantizeLinear; ONNX Runtime fuses the groups into QLinearConv."""
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     with open(args.ranges, encoding="utf-8") as ranges_file:
         ranges = json.load(ranges_file)
     model = onnx.load(args.model)
     graph = model.graph
-    initializers = {i.name: i for i in graph.initializer}
-    convs = hidden_convs(graph)
     tensors = static_tensors(graph)
     scales = {}
     for t in tensors:
         low, high = min(ranges[t][0], 0.0), max(ranges[t][1], 0.0)
         scale = max(high - low, 1e-8) / 255.0
         scales[t] = (scale, int(np.clip(np.round(-low / scale), 0, 255)))
-    added, weights, nodes = [], set(), []
-    for node in graph.node:
-        if node.output[0] in convs:
+    added, nodes, count = [], [], 0
+    for node, conv in list(quantized_convs(graph)):
+        if conv is not None:
+            count += 1
             name = node.output[0]
-            w, bias = convs[name]
-            weight = numpy_helper.to_array(initializers[w])
-            w_scale = per_channel(weight)
-            if w not in weights:
-                weights.add(w)
+            w, levels, w_scale, bias, first = conv
+            if first:
                 added += [
-                    numpy_helper.from_array(np.clip(np.round(weight / w_scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8), w + "_q"),
-                    numpy_helper.from_array(w_scale.astype(np.float32), w + "_scale"),
-                    numpy_helper.from_array(np.zeros(weight.shape[0], np.int8), w + "_zero"),
+                    numpy_helper.from_array(levels.astype(np.int8), w + "_q"),
+                    numpy_helper.from_array(w_scale, w + "_scale"),
+                    numpy_helper.from_array(np.zeros(len(w_scale), np.int8), w + "_zero"),
                 ]
             b_scale = (scales[node.input[0]][0] * w_scale).astype(np.float32)
-            b = numpy_helper.to_array(initializers[bias]) if bias else np.zeros(weight.shape[0], np.float32)
             added += [
-                numpy_helper.from_array(np.round(b / b_scale).astype(np.int32), name + "_bq"),
+                numpy_helper.from_array(np.round(bias / b_scale).astype(np.int32), name + "_bq"),
                 numpy_helper.from_array(b_scale, name + "_bscale"),
-                numpy_helper.from_array(np.zeros(weight.shape[0], np.int32), name + "_bzero"),
+                numpy_helper.from_array(np.zeros(len(w_scale), np.int32), name + "_bzero"),
             ]
             nodes += [
                 helper.make_node("DequantizeLinear", [w + "_q", w + "_scale", w + "_zero"], [name + "_w"], axis=0),
-                helper.make_node("DequantizeLinear", [name + "_bq", name + "_bscale", name + "_bzero"], [name + "_bias"], axis=0),
+                helper.make_node("DequantizeLinear", [name + "_bq", name + "_bscale", name + "_bzero"], [name + "_bias"],
+                                 axis=0),
             ]
             node.input[:] = [node.input[0], name + "_w", name + "_bias"]
         nodes.append(node)
@@ -280,7 +288,7 @@ def int8_static(args):
     graph.initializer.extend(added)
     try:
         save(model, nodes, args.out)
-        result = {"path": args.out, "notes": f"QDQ: {len(convs)} Conv int8 (per-channel weights, uint8 activations from "
+        result = {"path": args.out, "notes": f"QDQ: {count} Conv int8 (per-channel weights, uint8 activations from "
                                               f"{args.frames} calibration frames, min/max); stems and heatmap heads fp32"}
     except Exception as error:  # reported in the table like the other variants
         result = {"error": f"{type(error).__name__}: {error}"}
@@ -316,7 +324,8 @@ def inspect(args):
         int8 = {op: sum(n.op_type == op for n in convs) for op in ("QLinearConv", "ConvInteger")}
         inserted = sum(n.op_type == "Cast" and n.name.startswith("InsertedPrecisionFreeCast") for n in graph.node)
         if any(int8.values()):
-            result[path] = "ONNX Runtime ran " + " and ".join(f"{count} of {len(convs)} convolutions as {op}" for op, count in int8.items() if count)
+            result[path] = "ONNX Runtime ran " + " and ".join(
+                f"{count} of {len(convs)} convolutions as {op}" for op, count in int8.items() if count)
         else:
             result[path] = (f"ONNX Runtime ran {sum(len(n.input) > 1 and n.input[1] in half for n in convs)} of {len(convs)} "
                             f"convolutions with float16 weights and inserted {inserted} Casts to float32")
