@@ -130,7 +130,8 @@ def read_split(root, split, limit=None, full_frames=False, seed=0):
     labels = os.path.join(scene, "scene_edgepose.json")
     with open(labels) as f:
         extra = json.load(f)
-    ids = sorted(int(k) for k in extra.keys())[:limit]
+    # A captured failure split keeps its unlabelled frames with no objects (edgepose-lab label); they have nothing to learn.
+    ids = sorted(int(k) for k, objects in extra.items() if objects)[:limit]
     kind = "full" if full_frames else "train"
     cache = os.path.join(scene, f"cache_twopass_{kind}_{len(ids)}.npz")
     if os.path.exists(cache) and os.path.getmtime(cache) > os.path.getmtime(labels):

@@ -4,6 +4,7 @@ using EdgePose.Daemon.Operations;
 using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.BoardHealth;
 using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.FailureCapture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
@@ -30,5 +31,6 @@ internal static class EffectiveOptions
         yield return ("Metrics", services.GetRequiredService<IOptions<MetricsEndpointOptions>>().Value);
         yield return ("Operations", services.GetRequiredService<IOptions<OperationsOptions>>().Value);
         yield return ("BoardHealth", services.GetRequiredService<IOptions<BoardHealthOptions>>().Value);
+        yield return ("FailureCapture", services.GetRequiredService<IOptions<FailureCaptureOptions>>().Value);
     }
 }

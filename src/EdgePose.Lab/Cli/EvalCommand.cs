@@ -1,3 +1,4 @@
+using EdgePose.Core.Datasets;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.ComponentModel.DataAnnotations;

@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using EdgePose.Core.Objects;
 using EdgePose.Daemon.Cli;
+using EdgePose.Daemon.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgePose.Lab.Cli;
 
@@ -20,7 +24,17 @@ internal static class LabCommandLine
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
         root.Subcommands.Add(CalibrateCommand.Create(binding));
+        root.Subcommands.Add(new LabelCommand(binding).Create());
         return root;
+    }
+
+    /// <summary>The workcell as the daemon would see it: appsettings, --config, environment, --set, validated the same way.</summary>
+    public static Workcell LoadWorkcell(HostOptionsBinding binding, ParseResult result)
+    {
+        using var configuration = new ConfigurationManager();
+        DaemonConfiguration.Apply(configuration, binding.ConfigFileValue(result), binding.Flags(result));
+        using var services = new ServiceCollection().AddWorkcell(configuration).BuildServiceProvider();
+        return services.GetRequiredService<Workcell>();
     }
 
     /// <summary>

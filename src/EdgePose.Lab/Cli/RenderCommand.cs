@@ -1,14 +1,12 @@
+using EdgePose.Core.Datasets;
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
 using System.Numerics;
 using System.Reflection;
 using EdgePose.Daemon.Cli;
-using EdgePose.Daemon.Hosting;
 using EdgePose.Lab.Datasets;
 using EdgePose.Core.Objects;
 using EdgePose.Simulation.Scene;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgePose.Lab.Cli;
 
@@ -95,7 +93,7 @@ internal sealed class RenderCommand
         }
 
         var request = new RenderRequest(root, result.GetValue(_split)!, result.GetValue(_count) ?? 1000, result.GetValue(_force), SceneFor(result));
-        var workcell = LoadWorkcell(result);
+        var workcell = LabCommandLine.LoadWorkcell(_binding, result);
         var camera = CameraFor(result, workcell.Camera);
         using var renderer = new SyntheticSceneRenderer(request.Scene, camera, workcell.Objects);
         BopDatasetWriter writer;
@@ -159,15 +157,6 @@ internal sealed class RenderCommand
             Cy = (double?)_cy.Read(result) ?? scaled.Cy,
             Distortion = [],
         };
-    }
-
-    /// <summary>The workcell as the daemon would see it: appsettings, --config, environment, --set, validated the same way.</summary>
-    private Workcell LoadWorkcell(ParseResult result)
-    {
-        using var configuration = new ConfigurationManager();
-        DaemonConfiguration.Apply(configuration, _binding.ConfigFileValue(result), _binding.Flags(result));
-        using var services = new ServiceCollection().AddWorkcell(configuration).BuildServiceProvider();
-        return services.GetRequiredService<Workcell>();
     }
 
     private static int UsageError(TextWriter error, string message)

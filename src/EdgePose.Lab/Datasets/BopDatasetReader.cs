@@ -1,3 +1,4 @@
+using EdgePose.Core.Datasets;
 using System.Text.Json;
 
 namespace EdgePose.Lab.Datasets;
@@ -20,7 +21,8 @@ public sealed class BopDatasetException(string message, Exception? inner = null)
 /// <summary>Reads what <see cref="BopDatasetWriter"/> writes, through the same records, so field names cannot drift apart.</summary>
 public static class BopDatasetReader
 {
-    public static BopDataset Read(string root, string split)
+    /// <param name="withFacts">False: ignore scene_edgepose.json (which <c>edgepose-lab label</c> is about to rewrite).</param>
+    public static BopDataset Read(string root, string split, bool withFacts = true)
     {
         var scene = BopFormat.ScenePath(root, split);
         var cameraPath = Path.Combine(scene, BopFormat.SceneCameraFile);
@@ -31,7 +33,7 @@ public static class BopDatasetReader
         var info = ReadJson<Dictionary<int, BopGroundTruthInfo[]>>(infoPath);
         // Only EdgePose writes scene_edgepose.json; other BOP datasets read without it.
         var factsPath = Path.Combine(scene, BopFormat.SceneEdgePoseFile);
-        var facts = File.Exists(factsPath) ? ReadJson<Dictionary<int, EdgePoseObjectFacts[]>>(factsPath) : [];
+        var facts = withFacts && File.Exists(factsPath) ? ReadJson<Dictionary<int, EdgePoseObjectFacts[]>>(factsPath) : [];
         var frames = gt.Keys.Order().Select(id =>
         {
             var camera = Entry(cameras, id, cameraPath, gtPath);

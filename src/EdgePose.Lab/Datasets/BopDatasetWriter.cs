@@ -1,7 +1,7 @@
+using EdgePose.Core.Datasets;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using EdgePose.Core.Objects;
 using EdgePose.Simulation.Scene;
 using OpenCvSharp;
@@ -17,17 +17,6 @@ public sealed class DatasetExistsException(string message) : Exception(message);
 /// </summary>
 public sealed class BopDatasetWriter
 {
-    /// <summary>OpenCV's IMWRITE_PNG_FILTER, which OpenCvSharp's enum lacks; the value selects PNG_FILTER_SUB.</summary>
-    private const ImwriteFlags PngFilter = (ImwriteFlags)19;
-    private const int PngFilterSub = 16;
-
-    /// <summary>
-    /// Level 1 with RLE and the SUB filter: setting the level alone makes libpng try every filter with full deflate, which
-    /// doubled the encode time of these noisy frames (11 vs 29 ms CPU at 640×480, for 470 vs 520 KB), and the PNG is most of a frame's cost.
-    /// </summary>
-    private static readonly ImageEncodingParam[] PngFast =
-        [new(ImwriteFlags.PngCompression, 1), new(ImwriteFlags.PngStrategy, (int)ImwritePNGFlags.StrategyRLE), new(PngFilter, PngFilterSub)];
-
     private readonly string _scenePath;
     private readonly CameraIntrinsics _camera;
     private readonly Dictionary<string, int> _datasetIds;
@@ -58,9 +47,7 @@ public sealed class BopDatasetWriter
         _datasetIds = objects.ToDictionary(o => o.Id, o => o.DatasetId);
         _frames = new Frame?[frameCount];
         Directory.CreateDirectory(Path.Combine(_scenePath, BopFormat.RgbFolder));
-        Directory.CreateDirectory(Path.Combine(root, BopFormat.ModelsFolder));
-        WriteJson(Path.Combine(root, BopFormat.CameraFile), new BopCamera(camera.Cx, camera.Cy, camera.Fx, camera.Fy, camera.Width, camera.Height, 1.0));
-        WriteJson(Path.Combine(root, BopFormat.ModelsFolder, BopFormat.ModelsInfoFile), objects.ToDictionary(o => o.DatasetId, ModelInfo));
+        BopDatasetFiles.WriteDatasetInfo(root, camera, objects);
         for (var i = 0; i < objects.Length; i++)
         {
             File.WriteAllText(BopFormat.ModelPath(root, objects[i].DatasetId), BoxPly(objects[i], i), Encoding.ASCII);
@@ -74,7 +61,7 @@ public sealed class BopDatasetWriter
     {
         var imageId = checked((int)scene.Truth.Index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(imageId, _frames.Length, nameof(scene));
-        if (!Cv2.ImWrite(BopFormat.RgbPath(_scenePath, imageId), scene.Image, PngFast))
+        if (!Cv2.ImWrite(BopFormat.RgbPath(_scenePath, imageId), scene.Image, [.. BopDatasetFiles.PngFast]))
         {
             throw new IOException($"Could not write {BopFormat.RgbPath(_scenePath, imageId)}.");
         }
@@ -92,14 +79,12 @@ public sealed class BopDatasetWriter
         }
 
         var frames = _frames.Select((f, id) => (Id: id, Frame: f!)).ToArray();
-        var sceneCamera = new BopSceneCamera(CamK(_camera), 1.0);
-        WriteJson(Path.Combine(_scenePath, BopFormat.SceneCameraFile), frames.ToDictionary(f => f.Id, _ => sceneCamera));
-        WriteJson(Path.Combine(_scenePath, BopFormat.SceneGroundTruthFile), frames.ToDictionary(f => f.Id, f => f.Frame.GroundTruth));
-        WriteJson(Path.Combine(_scenePath, BopFormat.SceneGroundTruthInfoFile), frames.ToDictionary(f => f.Id, f => f.Frame.Info));
-        WriteJson(Path.Combine(_scenePath, BopFormat.SceneEdgePoseFile), frames.ToDictionary(f => f.Id, f => f.Frame.Facts));
+        var sceneCamera = BopDatasetFiles.SceneCamera(_camera);
+        BopDatasetFiles.WriteJson(Path.Combine(_scenePath, BopFormat.SceneCameraFile), frames.ToDictionary(f => f.Id, _ => sceneCamera));
+        BopDatasetFiles.WriteJson(Path.Combine(_scenePath, BopFormat.SceneGroundTruthFile), frames.ToDictionary(f => f.Id, f => f.Frame.GroundTruth));
+        BopDatasetFiles.WriteJson(Path.Combine(_scenePath, BopFormat.SceneGroundTruthInfoFile), frames.ToDictionary(f => f.Id, f => f.Frame.Info));
+        BopDatasetFiles.WriteJson(Path.Combine(_scenePath, BopFormat.SceneEdgePoseFile), frames.ToDictionary(f => f.Id, f => f.Frame.Facts));
     }
-
-    private static IReadOnlyList<double> CamK(CameraIntrinsics camera) => [camera.Fx, 0, camera.Cx, 0, camera.Fy, camera.Cy, 0, 0, 1];
 
     private Frame ToFrame(SceneTruth truth)
     {
@@ -110,8 +95,8 @@ public sealed class BopDatasetWriter
         {
             var o = truth.Objects[i];
             var objectId = _datasetIds[o.ObjectId];
-            var t = o.Pose.Translation;
-            gt[i] = new BopGroundTruth(o.Pose.Rotation.ToRowMajor(), [t.X * BopFormat.MillimetresPerMetre, t.Y * BopFormat.MillimetresPerMetre, t.Z * BopFormat.MillimetresPerMetre], objectId);
+            var (rotation, translation) = BopDatasetFiles.ToBop(o.Pose);
+            gt[i] = new BopGroundTruth(rotation, translation, objectId);
             info[i] = new BopGroundTruthInfo(
                 Box(o.BoundingBox),
                 Box(o.VisibleBoundingBox),
@@ -132,14 +117,6 @@ public sealed class BopDatasetWriter
     }
 
     private static int[] Box(Rect r) => [r.X, r.Y, r.Width, r.Height];
-
-    private static BopModelInfo ModelInfo(TargetObject obj)
-    {
-        var size = obj.Size * BopFormat.MillimetresPerMetre;
-
-        // The box is textured with a distinct pattern and glyph per face, so no rotation maps its appearance onto itself.
-        return new BopModelInfo(obj.Diameter * BopFormat.MillimetresPerMetre, -size.X / 2, -size.Y / 2, -size.Z / 2, size.X, size.Y, size.Z, []);
-    }
 
     /// <summary>The box as ASCII PLY in millimetres: the 8 corners in keypoint order, two outward-facing triangles per face in the renderer's face colour.</summary>
     private static string BoxPly(TargetObject obj, int objectIndex)
@@ -178,12 +155,6 @@ public sealed class BopDatasetWriter
         }
 
         return text.ToString();
-    }
-
-    private static void WriteJson<T>(string path, T value)
-    {
-        using var stream = File.Create(path);
-        JsonSerializer.Serialize(stream, value);
     }
 
     private sealed record Frame(BopGroundTruth[] GroundTruth, BopGroundTruthInfo[] Info, EdgePoseObjectFacts[] Facts);

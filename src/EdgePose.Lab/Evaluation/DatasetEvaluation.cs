@@ -1,3 +1,4 @@
+using EdgePose.Core.Datasets;
 using System.Collections.Immutable;
 using EdgePose.Lab.Datasets;
 using EdgePose.Core.Geometry;

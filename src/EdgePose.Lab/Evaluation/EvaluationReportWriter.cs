@@ -1,8 +1,8 @@
+using EdgePose.Core.Datasets;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using EdgePose.Lab.Datasets;
 
 namespace EdgePose.Lab.Evaluation;
 

@@ -9,7 +9,7 @@ using OpenCvSharp.Aruco;
 namespace EdgePose.Runtime.Baseline;
 
 /// <summary>ArUco detection + IPPE_SQUARE PnP per object marker, with the planar flip ambiguity made explicit.</summary>
-internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselineEstimator, IDisposable
+internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspTolerance tolerance) : IBaselineEstimator, IDisposable
 {
     /// <summary>A flip guess closer than this to the solution is the face-on case, where both tilts fit by construction.</summary>
     private const double FaceOnFlipDegrees = 2;
@@ -36,7 +36,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
             var index = Array.IndexOf(found.Ids, marker.Id);
             if (index >= 0)
             {
-                results[i] = EstimateFromCorners(marker, found.Corners[index], imageCamera, options);
+                results[i] = EstimateFromCorners(marker, found.Corners[index], imageCamera, options, tolerance);
             }
         }
 
@@ -44,7 +44,8 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
     }
 
     /// <summary>T_camera_object from the four detected marker corners (TL, TR, BR, BL), or null when PnP fails.</summary>
-    internal static PoseEstimate? EstimateFromCorners(FiducialMarker marker, IReadOnlyList<Point2d> imageCorners, CameraIntrinsics camera, BaselineOptions options)
+    internal static PoseEstimate? EstimateFromCorners(
+        FiducialMarker marker, IReadOnlyList<Point2d> imageCorners, CameraIntrinsics camera, BaselineOptions options, GraspTolerance tolerance)
     {
         var cornersInMarker = marker.CornersInMarker;
         var best = PnpSolver.Solve(cornersInMarker, imageCorners, camera, SolvePnPMethod.IPPE_SQUARE);
@@ -68,7 +69,11 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options) : IBaselin
         // Evaluated in the object frame so the covariance is the object pose's, not the marker's.
         var objectPose = best.Pose * marker.PoseInObject.Inverse();
         var (rms, covariance) = PnpSolver.Evaluate(marker.CornersInObject, imageCorners, camera, objectPose);
-        var confidence = Math.Clamp(1 - (rms / options.MaxReprojectionErrorPx), 0, 1) * (ambiguous ? options.AmbiguousConfidenceFactor : 1);
+        // Four corners fit a marker seen at a grazing angle or from far away well, yet pin its pose down poorly: the
+        // covariance says how poorly, in the grasp's tolerances, as it does for the model.
+        var confidence = Math.Clamp(1 - (rms / options.MaxReprojectionErrorPx), 0, 1)
+            * (ambiguous ? options.AmbiguousConfidenceFactor : 1)
+            * tolerance.Confidence(covariance);
         return new PoseEstimate(objectPose, covariance, rms, confidence, ambiguous);
     }
 

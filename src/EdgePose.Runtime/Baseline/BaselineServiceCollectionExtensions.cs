@@ -1,5 +1,6 @@
 using EdgePose.Runtime.Baseline;
 using EdgePose.Core.Configuration;
+using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -15,10 +16,13 @@ public static class BaselineServiceCollectionExtensions
             Enum.IsDefined(o.CornerRefinement)
                 ? []
                 : [SettingFailure.Format($"{BaselineOptions.SectionName}:CornerRefinement", o.CornerRefinement, $"must be one of {string.Join(", ", Enum.GetNames(o.CornerRefinement.GetType()))}.")]);
-        services.AddSingleton<IBaselineEstimator>(sp => new ArucoBaselineEstimator(sp.GetRequiredService<IOptions<BaselineOptions>>().Value));
+        services.AddSingleton<IBaselineEstimator>(sp => Create(sp));
         // A second detector (and grey buffer) for on-demand requests, so they never queue on the live loop's.
         services.AddKeyedSingleton<IBaselineEstimator>(
-            PoseEstimators.OnDemand, (sp, _) => new ArucoBaselineEstimator(sp.GetRequiredService<IOptions<BaselineOptions>>().Value));
+            PoseEstimators.OnDemand, (sp, _) => Create(sp));
         return services;
     }
+
+    private static ArucoBaselineEstimator Create(IServiceProvider services) => new(
+        services.GetRequiredService<IOptions<BaselineOptions>>().Value, services.GetRequiredService<IOptions<InferenceOptions>>().Value.Tolerance);
 }

@@ -1,3 +1,4 @@
+using EdgePose.Core.Poses;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
@@ -66,14 +67,17 @@ public sealed class InferenceOptions
     [Range(0.0, 1.0)] public double KeypointScoreFloor { get; set; } = 0.3;
 
     /// <summary>
-    /// The grasp's position tolerance, metres: the model's confidence falls as exp(−z) with z the PnP covariance's
-    /// position deviation in units of this (or the angle deviation in units of <see cref="ConfidenceAngleToleranceDegrees"/>,
-    /// whichever is larger), so a pose whose keypoints pin it down to well within the tolerance is confident.
+    /// The grasp's position tolerance, metres: a pose's confidence (the model's and the baseline's) falls as exp(−z) with
+    /// z the PnP covariance's position deviation in units of this (or the angle deviation in units of
+    /// <see cref="ConfidenceAngleToleranceDegrees"/>, whichever is larger), so a pose pinned down to well within the
+    /// tolerance is confident.
     /// </summary>
     [Range(1e-4, 1.0)] public double ConfidencePositionToleranceMeters { get; set; } = 0.01;
 
     /// <summary>The grasp's angle tolerance, degrees; see <see cref="ConfidencePositionToleranceMeters"/>.</summary>
     [Range(0.01, 90.0)] public double ConfidenceAngleToleranceDegrees { get; set; } = 5;
+
+    internal GraspTolerance Tolerance => new(ConfidencePositionToleranceMeters, ConfidenceAngleToleranceDegrees);
 
     /// <summary>
     /// Longest a read of the model file may take. A FIFO at the model path (or a hung network mount) would block the read

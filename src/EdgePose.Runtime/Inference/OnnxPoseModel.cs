@@ -30,8 +30,7 @@ internal sealed class OnnxPoseModel : IPoseModel
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly double _scoreFloor;
-    private readonly double _positionToleranceMeters;
-    private readonly double _angleToleranceDegrees;
+    private readonly GraspTolerance _tolerance;
     private readonly TimeProvider _time;
     private readonly ConcurrentBag<Workspace> _idle = [];
 
@@ -48,8 +47,7 @@ internal sealed class OnnxPoseModel : IPoseModel
         _inputNames = [info.Contract.InputName];
         _outputNames = [info.Contract.KeypointsOutput, info.Contract.ScoresOutput];
         _scoreFloor = options.KeypointScoreFloor;
-        _positionToleranceMeters = options.ConfidencePositionToleranceMeters;
-        _angleToleranceDegrees = options.ConfidenceAngleToleranceDegrees;
+        _tolerance = options.Tolerance;
         _time = time;
     }
 
@@ -212,7 +210,7 @@ internal sealed class OnnxPoseModel : IPoseModel
         }
 
         solution = WithoutWorstKeypoint(objectPoints, imagePoints, solution, camera) ?? solution;
-        var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * Math.Exp(-ToleranceUnits(solution.Covariance));
+        var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * _tolerance.Confidence(solution.Covariance);
 
         // The keypoints are ordered, so the model has already resolved the box's symmetry.
         var estimate = new PoseEstimate(solution.Pose, solution.Covariance, solution.RmsReprojectionErrorPx, confidence, RotationAmbiguous: false);
@@ -242,18 +240,6 @@ internal sealed class OnnxPoseModel : IPoseModel
         imagePoints.RemoveAt(worst);
         var without = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true);
         return without is not null && without.RmsReprojectionErrorPx < OutlierRmsRatio * solution.RmsReprojectionErrorPx ? without : null;
-    }
-
-    /// <summary>
-    /// How far the pose may be off, in units of the grasp's tolerances: the larger of the position and the angle
-    /// deviation that the PnP covariance (ordered t, r) gives. Infinite for a degenerate solve.
-    /// </summary>
-    private double ToleranceUnits(IReadOnlyList<double> covariance)
-    {
-        var position = Math.Sqrt(covariance[0] + covariance[7] + covariance[14]);
-        var angleDegrees = double.RadiansToDegrees(Math.Sqrt(covariance[21] + covariance[28] + covariance[35]));
-        var units = Math.Max(position / _positionToleranceMeters, angleDegrees / _angleToleranceDegrees);
-        return double.IsNaN(units) ? double.PositiveInfinity : units;
     }
 
     /// <summary>One call's buffers: the input tensor and the outputs ONNX Runtime writes into (the contract fixes their shapes).</summary>

@@ -1,3 +1,4 @@
+using EdgePose.Core.Objects;
 using EdgePose.Core.Poses;
 using Prometheus;
 
@@ -5,7 +6,8 @@ namespace EdgePose.Runtime.Metrics;
 
 /// <summary>
 /// Every metric EdgePose exports, on one registry (the process default in the daemon, a private one in tests).
-/// Names: edgepose_ prefix, base units, _total counters, low-cardinality labels.
+/// Names: edgepose_ prefix, base units, _total counters, low-cardinality labels. Per-pose metrics carry an object_id
+/// label whose values are the workcell's configured objects and nothing else: a pose for any other id is not counted.
 /// </summary>
 public sealed class PoseMetrics
 {
@@ -21,12 +23,23 @@ public sealed class PoseMetrics
     public const string StageCapture = "capture";
     public const string StageModelLoad = "model_load";
 
+    /// <summary>Confidence is a probability-like score in [0, 1]; the buckets resolve the usual thresholds (0.3 to 0.7).</summary>
+    public static readonly double[] ConfidenceBuckets = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1];
+
+    /// <summary>RMS reprojection error of the served pose's keypoints: sub-pixel when good, tens of pixels when wrong.</summary>
+    public static readonly double[] ReprojectionErrorBucketsPixels = [0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 40];
+
+    private static readonly PoseSource[] EstimatingSources = [PoseSource.Model, PoseSource.Baseline];
+
     private readonly Histogram _stageSeconds;
     private readonly Histogram _endToEndSeconds;
     private readonly Counter _framesCaptured;
     private readonly Counter _framesDropped;
     private readonly Counter _resultsPublished;
     private readonly Counter _fallbacks;
+    private readonly Histogram _confidence;
+    private readonly Histogram _reprojectionError;
+    private readonly HashSet<string> _objectIds;
     private readonly Counter _errors;
     private readonly Counter _budgetOverruns;
     private readonly Counter _cameraReconnects;
@@ -39,9 +52,11 @@ public sealed class PoseMetrics
     private readonly Gauge _modelInfo;
     private readonly Gauge _buildInfo;
 
-    public PoseMetrics(CollectorRegistry registry)
+    /// <param name="objectIds">The values of the object_id label; the default workcell's objects when null.</param>
+    public PoseMetrics(CollectorRegistry registry, IEnumerable<string>? objectIds = null)
     {
         Registry = registry;
+        _objectIds = [.. objectIds ?? Workcell.Default.Objects.Select(o => o.Id)];
         var factory = Prometheus.Metrics.WithCustomRegistry(registry);
         _stageSeconds = factory.CreateHistogram(
             "edgepose_stage_duration_seconds",
@@ -54,11 +69,17 @@ public sealed class PoseMetrics
         _framesCaptured = factory.CreateCounter("edgepose_frames_captured_total", "Frames read from the capture source.");
         _framesDropped = factory.CreateCounter("edgepose_frames_dropped_total", "Frames dropped because a newer frame arrived before they were processed.");
         _resultsPublished = factory.CreateCounter(
-            "edgepose_results_published_total", "Object poses published, by the estimator that produced them (none = not found).",
-            new CounterConfiguration { LabelNames = ["source"] });
+            "edgepose_results_published_total", "Object poses published, by the estimator that produced them (none = not found) and object.",
+            new CounterConfiguration { LabelNames = ["source", "object_id"] });
         _fallbacks = factory.CreateCounter(
-            "edgepose_fallbacks_total", "Object poses answered by the baseline instead of the model, by reason.",
-            new CounterConfiguration { LabelNames = ["reason"] });
+            "edgepose_fallbacks_total", "Object poses answered by the baseline instead of the model, by reason and object.",
+            new CounterConfiguration { LabelNames = ["reason", "object_id"] });
+        _confidence = factory.CreateHistogram(
+            "edgepose_pose_confidence_ratio", "Confidence (0 to 1) of the object poses served, by estimator and object.",
+            new HistogramConfiguration { LabelNames = ["source", "object_id"], Buckets = ConfidenceBuckets });
+        _reprojectionError = factory.CreateHistogram(
+            "edgepose_pose_reprojection_error_pixels", "RMS reprojection error of the object poses served, by estimator and object.",
+            new HistogramConfiguration { LabelNames = ["source", "object_id"], Buckets = ReprojectionErrorBucketsPixels });
         _errors = factory.CreateCounter(
             "edgepose_errors_total", "Errors by pipeline stage.", new CounterConfiguration { LabelNames = ["stage"] });
         _budgetOverruns = factory.CreateCounter("edgepose_latency_budget_overruns_total", "Results published later than the latency budget after capture.");
@@ -80,14 +101,23 @@ public sealed class PoseMetrics
         _buildInfo.WithLabels(typeof(PoseMetrics).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", Environment.Version.ToString()).Set(1);
 
         // Publish zeroes up front so rate() and absent() behave from the first scrape.
-        foreach (var source in Enum.GetValues<PoseSource>())
+        foreach (var objectId in _objectIds)
         {
-            _resultsPublished.WithLabels(Label(source));
-        }
+            foreach (var source in Enum.GetValues<PoseSource>())
+            {
+                _resultsPublished.WithLabels(Label(source), objectId);
+            }
 
-        foreach (var reason in Enum.GetValues<FallbackReason>().Where(r => r != FallbackReason.None))
-        {
-            _fallbacks.WithLabels(Label(reason));
+            foreach (var reason in Enum.GetValues<FallbackReason>().Where(r => r != FallbackReason.None))
+            {
+                _fallbacks.WithLabels(Label(reason), objectId);
+            }
+
+            foreach (var source in EstimatingSources)
+            {
+                _confidence.WithLabels(Label(source), objectId);
+                _reprojectionError.WithLabels(Label(source), objectId);
+            }
         }
 
         foreach (var stage in new[] { StageCaptureWait, StagePreprocess, StageInference, StagePnp, StageBaseline })
@@ -116,9 +146,27 @@ public sealed class PoseMetrics
 
     public void ObserveEndToEnd(TimeSpan latency) => _endToEndSeconds.Observe(latency.TotalSeconds);
 
-    public void ResultPublished(PoseSource source) => _resultsPublished.WithLabels(Label(source)).Inc();
+    /// <summary>Counts one served pose (and its fallback, and its quality when found); ignored for an object the workcell does not configure.</summary>
+    public void PosePublished(ObjectPose pose)
+    {
+        if (!_objectIds.Contains(pose.ObjectId))
+        {
+            return;
+        }
 
-    public void Fallback(FallbackReason reason) => _fallbacks.WithLabels(Label(reason)).Inc();
+        var source = Label(pose.Source);
+        _resultsPublished.WithLabels(source, pose.ObjectId).Inc();
+        if (pose.FallbackReason != FallbackReason.None)
+        {
+            _fallbacks.WithLabels(Label(pose.FallbackReason), pose.ObjectId).Inc();
+        }
+
+        if (pose.Estimate is { } estimate)
+        {
+            _confidence.WithLabels(source, pose.ObjectId).Observe(estimate.Confidence);
+            _reprojectionError.WithLabels(source, pose.ObjectId).Observe(estimate.ReprojectionErrorPx);
+        }
+    }
 
     public void Error(string stage) => _errors.WithLabels(stage).Inc();
 

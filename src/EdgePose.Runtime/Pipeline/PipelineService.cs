@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using EdgePose.Runtime.Capture;
+using EdgePose.Runtime.FailureCapture;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
 using EdgePose.Core.Objects;
@@ -19,6 +20,7 @@ internal sealed partial class PipelineService(
     IPoseEstimator estimator,
     PoseResultStore store,
     LiveFrameTap liveFrames,
+    FailureCaptureQueue failureCapture,
     Workcell workcell,
     PoseMetrics metrics,
     IOptions<PipelineOptions> options,
@@ -130,17 +132,17 @@ internal sealed partial class PipelineService(
         foreach (var pose in estimate.Poses)
         {
             bySource = bySource.SetItem(pose.Source, bySource.GetValueOrDefault(pose.Source) + 1);
-            metrics.ResultPublished(pose.Source);
+            metrics.PosePublished(pose);
             if (pose.FallbackReason != FallbackReason.None)
             {
                 byReason = byReason.SetItem(pose.FallbackReason, byReason.GetValueOrDefault(pose.FallbackReason) + 1);
-                metrics.Fallback(pose.FallbackReason);
             }
         }
 
         var (state, reason) = Assess(hasResult: true);
         store.Publish(new PipelineSnapshot(state, reason, result, current.FramesProcessed + 1, bySource, byReason, published));
         liveFrames.Offer(frame.Image, result);
+        failureCapture.Offer(frame.Image, result);
         Observe(result.Timings, estimate);
         metrics.SetNewestResultCaptureTime(frame.CaptureTime);
         if (endToEnd > _options.LatencyBudget)

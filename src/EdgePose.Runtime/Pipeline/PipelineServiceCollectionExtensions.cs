@@ -34,9 +34,9 @@ public static class PipelineServiceCollectionExtensions
             .AddPosePipeline(configuration);
 
     /// <summary>
-    /// Everything the live runtime needs: <see cref="AddPoseEstimation"/>, the camera and the live loop. Capture is
-    /// registered first so that it starts before the loop that reads it and stops after it.
+    /// Everything the live runtime needs: <see cref="AddPoseEstimation"/>, the camera, failure capture and the live loop.
+    /// Capture and the failure writer are registered first so that they start before the loop that feeds on and into them and stop after it.
     /// </summary>
     public static IServiceCollection AddEdgePoseRuntime(this IServiceCollection services, IConfiguration configuration, CollectorRegistry? registry = null) =>
-        services.AddPoseEstimation(configuration, registry).AddCapture(configuration).AddHostedService<PipelineService>();
+        services.AddPoseEstimation(configuration, registry).AddCapture(configuration).AddFailureCapture(configuration).AddHostedService<PipelineService>();
 }

@@ -32,6 +32,7 @@ public sealed partial class LivePrometheusTests
     private static readonly Dictionary<string, string> UnassertedAlerts = new(StringComparer.Ordinal)
     {
         ["EdgePoseFallbackRateHigh"] = "the bundled model is unsure on a large share of randomly rendered scenes (half of the held-out set, models/MODEL_CARD.md), so this alert can go either way here",
+        ["EdgePoseNotFoundRateHigh"] = "for the same reason, the share of frames in which neither the model nor the marker finds the box depends on the random scenes",
         ["EdgePoseLatencyBudgetOverruns"] = "a loaded CI machine may push the synthetic pipeline over 100 ms",
         ["EdgePoseP99OverBudget"] = "a loaded CI machine may push the synthetic pipeline's p99 over 100 ms",
     };

@@ -8,7 +8,7 @@ public sealed class PrometheusRulesTests
     {
         var rules = await DeployTestKit.RunAsync("promtool", ["check", "rules", "edgepose.rules.yml"], workingDirectory: DeployTestKit.PathOf("deploy/prometheus"));
         Assert.True(rules.ExitCode == 0, rules.Stdout + rules.Stderr);
-        Assert.Contains("SUCCESS: 7 rules found", rules.Stdout);
+        Assert.Contains("SUCCESS: 8 rules found", rules.Stdout);
 
         var config = await DeployTestKit.RunAsync("promtool", ["check", "config", "prometheus.yml"], workingDirectory: DeployTestKit.PathOf("deploy/prometheus"));
         Assert.True(config.ExitCode == 0, config.Stdout + config.Stderr);

@@ -18,6 +18,7 @@ public sealed class DaemonProcessTests
     [InlineData("EdgePose:Workcell:Objects:0:Marker:Dictionary=Dict9X9", "EdgePose:Workcell:Objects:0:Marker:Dictionary", "Dict9X9")]
     [InlineData("EdgePose:Workcell:Camera:Distortion:0=0.1", "EdgePose:Workcell:Camera:Distortion", "0.1")]
     [InlineData("EdgePose:Grpc:EstimatePixelBudget=0", "EdgePose:Grpc:EstimatePixelBudget", "0")]
+    [InlineData("EdgePose:FailureCapture:Directory=captures", "EdgePose:FailureCapture:Directory = 'captures'", "must be an absolute path")]
     public async Task A_bad_configuration_value_exits_non_zero_naming_the_setting(string assignment, string setting, string value)
     {
         using var process = Start("serve", "--set", assignment, "--grpc-address", $"127.0.0.1:{RunningDaemon.FreePort()}", "--metrics-address", "");

@@ -24,6 +24,7 @@ public sealed partial class MetricsEndpointTests
                      "edgepose_fallbacks_total", "edgepose_latency_budget_overruns_total", "edgepose_camera_reconnects_total",
                      "edgepose_newest_result_age_seconds", "edgepose_camera_connected", "edgepose_model_loaded",
                      "edgepose_capture_frames_per_second", "edgepose_build_info", "edgepose_grpc_requests_total",
+                     "edgepose_pose_confidence_ratio_bucket", "edgepose_pose_reprojection_error_pixels_bucket",
                  })
         {
             Assert.Contains(name, second);
@@ -34,6 +35,10 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal(1, Value(second, "edgepose_camera_connected"));
         Assert.Matches("edgepose_grpc_requests_total\\{method=\"GetStatus\",code=\"OK\"\\} [1-9]", second);
         Assert.Contains("le=\"0.1\"", second);
+
+        // Pose metrics are per object, and the workcell's objects are their only object_id values.
+        Assert.Matches("edgepose_results_published_total\\{source=\"none\",object_id=\"box\"\\} ", second);
+        Assert.Equal(["box"], ObjectIdPattern().Matches(second).Select(m => m.Groups[1].Value).Distinct());
         Assert.InRange(Value(second, "edgepose_newest_result_age_seconds"), 0, 2);
     }
 
@@ -73,6 +78,9 @@ public sealed partial class MetricsEndpointTests
         // gRPC keeps answering on its own port.
         Assert.False(string.IsNullOrEmpty((await daemon.Poses.GetStatusAsync(new GetStatusRequest())).Version));
     }
+
+    [GeneratedRegex("object_id=\"([^\"]*)\"")]
+    private static partial Regex ObjectIdPattern();
 
     private static double Value(string exposition, string series)
     {

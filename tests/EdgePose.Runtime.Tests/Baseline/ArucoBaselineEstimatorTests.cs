@@ -2,6 +2,7 @@ using EdgePose.Runtime.Baseline;
 using EdgePose.Lab.Evaluation;
 using EdgePose.Core.Geometry;
 using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using EdgePose.Simulation.Scene;
 using EdgePose.Runtime.Tests.Geometry;
 using Microsoft.Extensions.Configuration;
@@ -15,7 +16,7 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
 {
     private static readonly CameraIntrinsics Camera = CameraIntrinsics.Default640x480;
     private static readonly TargetObject Box = TargetObject.DefaultBox;
-    private readonly ArucoBaselineEstimator _estimator = new(new BaselineOptions());
+    private readonly ArucoBaselineEstimator _estimator = new(new BaselineOptions(), GraspTolerance.Default);
 
     public void Dispose() => _estimator.Dispose();
 
@@ -33,7 +34,7 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var estimator = new ArucoBaselineEstimator(new BaselineOptions());
+            var estimator = new ArucoBaselineEstimator(new BaselineOptions(), GraspTolerance.Default);
             estimator.Estimate(image, Camera, [Box]);
             using var started = new ManualResetEventSlim();
             var detection = Task.Run(() =>
@@ -128,8 +129,8 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
     {
         var faceOnFar = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI + 0.05), new Vec3(0.01, 0, 1.0));
         var tiltedNear = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0.3, 0), Math.PI + 0.7), new Vec3(0, 0, 0.35));
-        var far = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(faceOnFar, 1), Camera, new BaselineOptions());
-        var near = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(tiltedNear, 2), Camera, new BaselineOptions());
+        var far = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(faceOnFar, 1), Camera, new BaselineOptions(), GraspTolerance.Default);
+        var near = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(tiltedNear, 2), Camera, new BaselineOptions(), GraspTolerance.Default);
 
         Assert.NotNull(far);
         Assert.NotNull(near);
@@ -153,17 +154,19 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
     }
 
     [Fact]
-    public void Confidence_is_one_for_exact_corners_and_zero_beyond_the_limit()
+    public void Confidence_for_exact_corners_is_what_the_covariance_allows_and_zero_beyond_the_reprojection_limit()
     {
         var pose = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0.2, 0), Math.PI + 0.6), new Vec3(0, 0, 0.4));
         var exact = PnpSolver.Project(Box.Marker.CornersInObject, Camera, pose);
-        var estimate = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions());
+        var estimate = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions(), GraspTolerance.Default);
         Assert.NotNull(estimate);
-        Assert.Equal(1, estimate.Confidence, 3);
+        // No reprojection error and no ambiguity: only the detector's resolution limit, through the covariance, is left.
+        Assert.Equal(GraspTolerance.Default.Confidence(estimate.Covariance), estimate.Confidence, 9);
+        Assert.InRange(estimate.Confidence, 0.8, 1);
         Assert.True(estimate.Pose.PositionErrorTo(pose) < 1e-6);
 
         exact[0] = new OpenCvSharp.Point2d(exact[0].X + 12, exact[0].Y - 9);
-        var bad = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions());
+        var bad = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions(), GraspTolerance.Default);
         Assert.NotNull(bad);
         Assert.Equal(0, bad.Confidence);
     }

@@ -79,13 +79,19 @@ internal sealed class CaptureHost : IAsyncDisposable
 
 internal static class MetricValues
 {
-    /// <summary>The value of an unlabelled metric as a scrape would see it.</summary>
-    public static double Read(CollectorRegistry registry, string name)
+    /// <summary>The value of one series as a scrape would see it: a metric's name, with its labels in exposition order where it has any.</summary>
+    public static double Read(CollectorRegistry registry, string series)
+    {
+        var line = Exposition(registry).Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The registry's whole scrape, as text.</summary>
+    public static string Exposition(CollectorRegistry registry)
     {
         using var stream = new MemoryStream();
         registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
-        var line = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
-        return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 }
 

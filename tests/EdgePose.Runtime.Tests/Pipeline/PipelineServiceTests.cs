@@ -4,10 +4,7 @@ using EdgePose.Runtime.Pipeline;
 using EdgePose.Core.Poses;
 using EdgePose.Runtime.Tests.Capture;
 using EdgePose.Runtime.Tests.Inference;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace EdgePose.Runtime.Tests.Pipeline;
 
@@ -21,7 +18,7 @@ public sealed class PipelineServiceTests : IDisposable
     [Fact]
     public async Task Poses_appear_with_increasing_sequence_numbers_and_per_stage_timings()
     {
-        using var host = Build(cameraFps: 30, Scenes.Model(_directory, Scenes.MarkerFacing));
+        using var host = RuntimeHost.Build(cameraFps: 30, Scenes.Model(_directory, Scenes.MarkerFacing));
         await host.StartAsync();
         var store = host.Services.GetRequiredService<IPoseResultStore>();
         using var subscription = store.Subscribe();
@@ -54,7 +51,7 @@ public sealed class PipelineServiceTests : IDisposable
     [Fact]
     public async Task A_camera_faster_than_the_pipeline_drops_the_oldest_frames_and_counts_them()
     {
-        using var host = Build(cameraFps: 1000, modelPath: "");
+        using var host = RuntimeHost.Build(cameraFps: 1000, modelPath: "");
         await host.StartAsync();
         var store = host.Services.GetRequiredService<IPoseResultStore>();
         var capture = host.Services.GetRequiredService<ICaptureMonitor>();
@@ -70,7 +67,7 @@ public sealed class PipelineServiceTests : IDisposable
     [Fact]
     public async Task Stopping_ends_streams_and_releases_the_model_and_queued_frames()
     {
-        using var host = Build(cameraFps: 200, Scenes.Model(_directory, Scenes.MarkerFacing));
+        using var host = RuntimeHost.Build(cameraFps: 200, Scenes.Model(_directory, Scenes.MarkerFacing));
         await host.StartAsync();
         var store = host.Services.GetRequiredService<IPoseResultStore>();
         var frames = host.Services.GetRequiredService<FrameChannel>();
@@ -87,23 +84,5 @@ public sealed class PipelineServiceTests : IDisposable
         Assert.False(frames.Reader.TryRead(out _));
         using var image = InferenceTestKit.Frame();
         Assert.Throws<ObjectDisposedException>(() => model.Estimate(image, InferenceTestKit.Camera, InferenceTestKit.Target));
-    }
-
-    private static IHost Build(double cameraFps, string modelPath)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["EdgePose:Capture:AllowSynthetic"] = "true",
-            ["EdgePose:Capture:Synthetic:FramesPerSecond"] = cameraFps.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["EdgePose:Inference:ModelPath"] = modelPath,
-            ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",
-            ["EdgePose:Inference:WatchModelFile"] = "false",
-        });
-        var registry = Prometheus.Metrics.NewCustomRegistry();
-        builder.Services.AddSingleton(registry);
-        builder.Services.AddEdgePoseRuntime(builder.Configuration, registry).AddSyntheticCamera(builder.Configuration);
-        return builder.Build();
     }
 }

@@ -6,6 +6,7 @@ using EdgePose.Simulation.Scene;
 using EdgePose.Runtime.Tests.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -75,6 +76,30 @@ internal static class Scenes
     {
         var builder = InferenceTestKit.ModelSeeing(pose);
         return (change?.Invoke(builder) ?? builder).WriteTo(directory.File($"model-{Guid.NewGuid():N}.onnx"));
+    }
+}
+
+/// <summary>The whole runtime on the synthetic camera, as the daemon hosts it, with its own metrics registry (a service).</summary>
+internal static class RuntimeHost
+{
+    /// <param name="settings">Added to (or overriding) the defaults here.</param>
+    public static IHost Build(double cameraFps, string modelPath, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EdgePose:Capture:AllowSynthetic"] = "true",
+            ["EdgePose:Capture:Synthetic:FramesPerSecond"] = cameraFps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EdgePose:Inference:ModelPath"] = modelPath,
+            ["EdgePose:Inference:ExecutionProviders:0"] = "CPU",
+            ["EdgePose:Inference:WatchModelFile"] = "false",
+        });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddEdgePoseRuntime(builder.Configuration, registry).AddSyntheticCamera(builder.Configuration);
+        return builder.Build();
     }
 }
 

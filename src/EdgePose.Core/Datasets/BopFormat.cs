@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace EdgePose.Lab.Datasets;
+namespace EdgePose.Core.Datasets;
 
 /// <summary>
 /// One BOP dataset (https://bop.felk.cvut.cz/datasets/) as EdgePose writes and reads it: camera.json and models/ at the root,
@@ -17,6 +17,9 @@ public static class BopFormat
 
     /// <summary>Our per-object facts that BOP has no field for, keyed and ordered like scene_gt.json.</summary>
     public const string SceneEdgePoseFile = "scene_edgepose.json";
+
+    /// <summary>What the daemon served for each frame of a captured split, keyed like scene_gt.json (<see cref="BopServedFrame"/>).</summary>
+    public const string SceneServedFile = "scene_served.json";
     public const string RgbFolder = "rgb";
 
     /// <summary>EdgePose renders one scene per split; BOP numbers scenes from 0.</summary>
@@ -74,13 +77,42 @@ public sealed record BopGroundTruthInfo(
     [property: JsonPropertyName("px_count_visib")] int PixelCountVisible,
     [property: JsonPropertyName("visib_fract")] double VisibleFraction);
 
-/// <summary>scene_edgepose.json entry: the renderer's labels that BOP has no field for.</summary>
-/// <param name="Keypoints2D">[u, v] per keypoint in <see cref="Core.Objects.TargetObject.Keypoints"/> order (8 corners, then the centre).</param>
+/// <summary>
+/// scene_edgepose.json entry: the labels that BOP has no field for. The renderer knows them all; for a labelled camera
+/// frame (<c>edgepose-lab label</c>) the marker's visibility, the blur and the brightness are unknown (null).
+/// </summary>
+/// <param name="Keypoints2D">[u, v] per keypoint in <see cref="Objects.TargetObject.Keypoints"/> order (8 corners, then the centre).</param>
 public sealed record EdgePoseObjectFacts(
     [property: JsonPropertyName("obj_id")] int ObjectId,
     [property: JsonPropertyName("keypoints_2d")] IReadOnlyList<IReadOnlyList<double>> Keypoints2D,
-    [property: JsonPropertyName("marker_visible")] bool MarkerVisible,
+    [property: JsonPropertyName("marker_visible")] bool? MarkerVisible,
     [property: JsonPropertyName("occlusion_fraction")] double OcclusionFraction,
     [property: JsonPropertyName("distance_m")] double DistanceMeters,
-    [property: JsonPropertyName("blur_sigma_px")] double BlurSigmaPx,
-    [property: JsonPropertyName("brightness")] double Brightness);
+    [property: JsonPropertyName("blur_sigma_px")] double? BlurSigmaPx,
+    [property: JsonPropertyName("brightness")] double? Brightness);
+
+/// <summary>
+/// scene_served.json entry, keyed like scene_gt.json: what the daemon served for a frame it captured because the model
+/// failed on it. The ground truth of such a frame is unknown, so its scene_gt.json entry stays empty until a labeller
+/// writes the true poses there; these records are the starting point, never ground truth.
+/// </summary>
+public sealed record BopServedFrame(
+    [property: JsonPropertyName("frame_sequence")] long FrameSequence,
+    [property: JsonPropertyName("capture_time")] DateTimeOffset CaptureTime,
+    [property: JsonPropertyName("synthetic")] bool Synthetic,
+    [property: JsonPropertyName("poses")] IReadOnlyList<BopServedPose> Poses);
+
+/// <summary>
+/// One object's served answer. The pose is as served: <see cref="Frame"/> says whether R and t (millimetres) are in the
+/// camera frame, as scene_gt.json wants them, or in the robot base frame; both are null when nothing was found.
+/// </summary>
+public sealed record BopServedPose(
+    [property: JsonPropertyName("obj_id")] int ObjectId,
+    [property: JsonPropertyName("object")] string WorkcellObjectId,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("fallback_reason")] string FallbackReason,
+    [property: JsonPropertyName("confidence")] double? Confidence,
+    [property: JsonPropertyName("reprojection_error_px")] double? ReprojectionErrorPx,
+    [property: JsonPropertyName("frame")] string Frame,
+    [property: JsonPropertyName("cam_R_m2c")] IReadOnlyList<double>? CamRM2C,
+    [property: JsonPropertyName("cam_t_m2c")] IReadOnlyList<double>? CamTM2C);
