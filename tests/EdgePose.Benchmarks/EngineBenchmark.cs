@@ -14,8 +14,9 @@ namespace EdgePose.Benchmarks;
 /// <summary>
 /// The engines the pose model could run on, in one run on the same inputs (rendered 640×480 frames letterboxed by the
 /// daemon's own <see cref="LetterboxTensor"/>): ONNX Runtime CPU across threads, graph optimisation levels and execution
-/// modes; fp16 and int8 rewrites of the graph in ONNX Runtime; OpenCV DNN; PyTorch eager on the recipe's weights. Each
-/// row's outputs are compared with the daemon's configuration (ONNX Runtime, 2 threads, all optimisations, sequential).
+/// modes; fp16 and int8 (dynamic, and static QDQ calibrated here) rewrites of the graph in ONNX Runtime; OpenCV DNN;
+/// PyTorch eager on the recipe's weights. Each row's outputs are compared with the daemon's configuration (ONNX Runtime,
+/// 2 intra-op threads, all optimisations, sequential).
 /// </summary>
 internal static partial class EngineBenchmark
 {
