@@ -8,6 +8,12 @@ var model = new Option<string?>("--model") { Description = "ONNX model (default:
 var stages = new Command("stages", "Per-stage latency of the baseline and the model path, and model path vs bare inference.") { frames, model };
 stages.SetAction(r => StageBenchmark.RunAsync(r.GetValue(frames), r.GetValue(model), Console.Out));
 
+var engineFrames = new Option<int>("--frames") { DefaultValueFactory = _ => 20, Description = "Distinct rendered frames every engine runs on (outputs compared on each)." };
+var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 200, Description = "Timed runs per engine and configuration, cycling through the frames." };
+var recipe = new Option<string>("--recipe") { DefaultValueFactory = _ => "models/training", Description = "The training recipe (posenet.py) for the PyTorch row; weights are the .pt beside --model." };
+var engines = new Command("engines", "ONNX Runtime settings, fp16/int8, OpenCV DNN and PyTorch eager on the same inputs, in one run.") { engineFrames, runs, model, recipe };
+engines.SetAction(r => EngineBenchmark.Run(r.GetValue(engineFrames), r.GetValue(runs), r.GetValue(model)!, r.GetValue(recipe)!, Console.Out));
+
 var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 10 };
 var fps = new Option<double>("--camera-fps") { DefaultValueFactory = _ => 120, Description = "Synthetic camera rate; above what the pipeline sustains to find its ceiling." };
 var policy = new Option<string>("--policy") { DefaultValueFactory = _ => "model-with-fallback" };
@@ -27,7 +33,7 @@ var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10 };
 var rss = new Command("rss", "Resident memory of a running daemon over time.") { pid, minutes };
 rss.SetAction(r => LoadTool.ResidentMemoryAsync(r.GetValue(pid), r.GetValue(minutes), Console.Out));
 
-foreach (var command in new[] { stages, pipeline, latest, streams, rss })
+foreach (var command in new[] { stages, engines, pipeline, latest, streams, rss })
 {
     root.Subcommands.Add(command);
 }

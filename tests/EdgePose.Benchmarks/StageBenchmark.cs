@@ -3,7 +3,6 @@ using EdgePose.Core.Contract;
 using EdgePose.Runtime.Inference;
 using EdgePose.Core.Objects;
 using EdgePose.Runtime.Pipeline;
-using EdgePose.Simulation.Scene;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,9 +19,7 @@ internal static class StageBenchmark
     public static async Task<int> RunAsync(int frames, string? modelPath, TextWriter output)
     {
         var workcell = Workcell.Default;
-        var renderer = new SyntheticSceneRenderer(
-            new SyntheticSceneOptions { Trajectory = TrajectoryKind.Random, Seed = 7, MarkerHiddenProbability = 0 }, workcell.Camera, workcell.Objects);
-        var images = Enumerable.Range(0, frames).Select(i => renderer.Render(i)).ToList();
+        var images = RenderedFrames.Render(frames);
         output.WriteLine($"EdgePose stage benchmark: {frames} rendered frames at {workcell.Camera.Width}x{workcell.Camera.Height}, {Environment.ProcessorCount} cores");
 
         foreach (var policy in new[] { "baseline-only", "model-only" })
