@@ -75,10 +75,8 @@ public sealed class FaultAndAbuseTests(ITestOutputHelper output)
         await flood;
         output.WriteLine($"SIGTERM with {Streams} streams open and a flood running: exit {daemon.ExitCode} after {exit.TotalSeconds:0.00} s (target 0 within 5 s)");
         Assert.Equal(0, daemon.ExitCode);
-        // The target is 5 s and is missed on a quiet machine (issue #11): a caller that keeps opening streams on its HTTP/2
-        // connection holds Kestrel's drain until it stops (here: the 10 s flood). What is asserted is systemd's hard limit,
-        // the unit's TimeoutStopSec (20 s), past which it would SIGKILL the daemon.
-        Assert.True(exit < TimeSpan.FromSeconds(20), $"exited {exit.TotalSeconds:0.00} s after SIGTERM");
+        // Connections still open after Grpc:ShutdownDrainTimeout (2 s) are aborted, so the flood cannot hold the stop.
+        Assert.True(exit < TimeSpan.FromSeconds(5), $"exited {exit.TotalSeconds:0.00} s after SIGTERM");
         foreach (var (streamChannel, call) in streams)
         {
             call.Dispose();
