@@ -128,6 +128,45 @@ public sealed class DaemonProcessTests
     }
 
     /// <summary>The daemon in development mode (synthetic camera allowed), as deploy/dev.sh run starts it.</summary>
+    [FactAsNobodyInPrivateMountNamespace]
+    public async Task An_unreadable_site_configuration_stops_the_start()
+    {
+        // The daemon reads /etc/edgepose/edgepose.json; tests never write to /etc, so the file is made in a private mount
+        // namespace (a copy of /etc over /etc, seen by this command only) and read by an unprivileged user (root reads anything).
+        var directory = Directory.CreateTempSubdirectory("edgepose-unreadable-").FullName;
+        try
+        {
+            var asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp";
+            var dll = Path.Combine(AppContext.BaseDirectory, "edgepose.dll");
+            var script = string.Join(
+                " && ",
+                $"mount -t tmpfs tmpfs {directory}",
+                $"cp -a /etc/. {directory}/",
+                $"mkdir -p {directory}/edgepose",
+                $"echo '{{}}' > {directory}/edgepose/edgepose.json",
+                $"chmod 600 {directory}/edgepose/edgepose.json",
+                $"mount --bind {directory} /etc",
+                $"{asNobody} DOTNET_ENVIRONMENT=Production dotnet {dll} serve --grpc-address 127.0.0.1:{RunningDaemon.FreePort()} --metrics-address ''");
+            var info = new ProcessStartInfo("unshare", ["--mount", "--propagation", "private", "bash", "-c", script])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+            using var process = Process.Start(info)!;
+            var stderr = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(78, process.ExitCode);
+            Assert.Contains("/etc/edgepose/edgepose.json cannot be read", stderr);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static Process Start(params string[] arguments) => StartIn("Development", arguments);
 
     private static Process StartIn(string environmentName, params string[] arguments)
@@ -167,6 +206,31 @@ public sealed class FactWithoutSiteConfigurationAttribute : FactAttribute
         if (File.Exists(DaemonConfiguration.DefaultSystemFile))
         {
             Skip = $"{DaemonConfiguration.DefaultSystemFile} exists on this machine";
+        }
+    }
+}
+
+/// <summary>
+/// Skipped unless a private mount namespace can stand in for /etc and an unprivileged user can run the test binaries:
+/// root, util-linux's unshare and setpriv, and every folder above the binaries open to others.
+/// </summary>
+public sealed class FactAsNobodyInPrivateMountNamespaceAttribute : FactAttribute
+{
+    public FactAsNobodyInPrivateMountNamespaceAttribute()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/unshare") || !File.Exists("/usr/bin/setpriv"))
+        {
+            Skip = "needs root, unshare and setpriv (util-linux) for a private mount namespace";
+            return;
+        }
+
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (!folder.UnixFileMode.HasFlag(UnixFileMode.OtherExecute) || !folder.UnixFileMode.HasFlag(UnixFileMode.OtherRead))
+            {
+                Skip = $"{folder.FullName} is closed to an unprivileged user, who must run the test binaries";
+                return;
+            }
         }
     }
 }
