@@ -53,6 +53,12 @@ public sealed class GpuFlavourTests : IDisposable
                     TimeSpan.FromSeconds(60),
                     "the replaced model");
                 Assert.Equal("CPU", (await client.GetStatusAsync(new GetStatusRequest())).Model.ExecutionProvider);
+
+                // The status can change before the console logger's queue has written the load's line.
+                await RunningDaemon.WaitUntilAsync(
+                    () => Task.FromResult(Snapshot(lines).Count(l => l.Contains("\"EventId\":1100", StringComparison.Ordinal)) >= 2),
+                    TimeSpan.FromSeconds(30),
+                    "the second load's log line");
             }
             finally
             {
@@ -152,6 +158,14 @@ public sealed class GpuFlavourTests : IDisposable
             {
                 lines.Add(line);
             }
+        }
+    }
+
+    private static List<string> Snapshot(List<string> lines)
+    {
+        lock (lines)
+        {
+            return [.. lines];
         }
     }
 }
