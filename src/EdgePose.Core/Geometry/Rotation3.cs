@@ -153,6 +153,9 @@ public readonly struct Rotation3 : IEquatable<Rotation3>
 
     public static double AngleBetweenDegrees(Rotation3 a, Rotation3 b) => AngleBetween(a, b) * 180 / Math.PI;
 
+    /// <summary>The rotation vector about the reference frame's axes that turns <paramref name="from"/> into <paramref name="to"/>: to = exp([v]×)·from.</summary>
+    public static Vec3 RotationVectorBetween(Rotation3 from, Rotation3 to) => (to * from.Transpose()).ToRodrigues();
+
     public static Rotation3 operator *(Rotation3 a, Rotation3 b) => new(
         (a._m00 * b._m00) + (a._m01 * b._m10) + (a._m02 * b._m20),
         (a._m00 * b._m01) + (a._m01 * b._m11) + (a._m02 * b._m21),

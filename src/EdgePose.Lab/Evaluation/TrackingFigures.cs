@@ -63,7 +63,7 @@ public sealed record TrackingFigures(
             var estimate = previous.Estimate!.Value.Inverse() * current.Estimate!.Value;
             var truth = previous.Truth.Inverse() * current.Truth;
             positionResiduals.Add((current.Estimate.Value.Translation - previous.Estimate.Value.Translation) - (current.Truth.Translation - previous.Truth.Translation));
-            rotationResiduals.Add((estimate.Rotation * truth.Rotation.Transpose()).ToRodrigues());
+            rotationResiduals.Add(Rotation3.RotationVectorBetween(truth.Rotation, estimate.Rotation));
         }
 
         var seconds = 1 / framesPerSecond;
@@ -75,8 +75,8 @@ public sealed record TrackingFigures(
             var error = sample.Estimate!.Value.Translation - sample.Truth.Translation;
             lagNumerator -= error.Dot(velocity);
             lagDenominator += velocity.Dot(velocity);
-            var spin = (after.Truth.Rotation * before.Truth.Rotation.Transpose()).ToRodrigues() / (2 * seconds);
-            var rotationError = (sample.Estimate.Value.Rotation * sample.Truth.Rotation.Transpose()).ToRodrigues();
+            var spin = Rotation3.RotationVectorBetween(before.Truth.Rotation, after.Truth.Rotation) / (2 * seconds);
+            var rotationError = Rotation3.RotationVectorBetween(sample.Truth.Rotation, sample.Estimate.Value.Rotation);
             rotationNumerator -= rotationError.Dot(spin);
             rotationDenominator += spin.Dot(spin);
         }

@@ -125,7 +125,7 @@ internal sealed class ObjectTrack
     public Vec3 PositionInnovation(Measurement m) => m.Pose.Translation - Pose.Translation;
 
     /// <summary>The rotation vector that takes the track's orientation to the measured one, about the frame's axes.</summary>
-    public Vec3 RotationInnovation(Measurement m) => (m.Pose.Rotation * _orientation.Transpose()).ToRodrigues();
+    public Vec3 RotationInnovation(Measurement m) => Rotation3.RotationVectorBetween(_orientation, m.Pose.Rotation);
 
     /// <summary>Innovation covariance: the track's (diagonal) plus the measurement's block.</summary>
     public double[] PositionInnovationCovariance(Measurement m) => WithDiagonal(m.PositionCovariance, _position);

@@ -174,7 +174,7 @@ internal sealed partial class PoseTracker : IPoseTracker
     {
         if (run is { Last: var last }
             && (!withPosition || Within(measurement.Pose.Translation - last.Pose.Translation, Sum(last.PositionCovariance, measurement.PositionCovariance)))
-            && Within((measurement.Pose.Rotation * last.Pose.Rotation.Transpose()).ToRodrigues(), Sum(last.RotationCovariance, measurement.RotationCovariance)))
+            && Within(Rotation3.RotationVectorBetween(last.Pose.Rotation, measurement.Pose.Rotation), Sum(last.RotationCovariance, measurement.RotationCovariance)))
         {
             return run with { Last = measurement, Count = run.Count + 1 };
         }
@@ -193,7 +193,7 @@ internal sealed partial class PoseTracker : IPoseTracker
 
         return (
             (run.Last.Pose.Translation - run.First.Pose.Translation) / seconds,
-            (run.Last.Pose.Rotation * run.First.Pose.Rotation.Transpose()).ToRodrigues() / seconds);
+            Rotation3.RotationVectorBetween(run.First.Pose.Rotation, run.Last.Pose.Rotation) / seconds);
     }
 
     /// <summary>Mahalanobis test: yᵀ S⁻¹ y within the gate's squared sigmas.</summary>
