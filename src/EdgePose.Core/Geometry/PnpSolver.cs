@@ -5,7 +5,8 @@ using OpenCvSharp;
 namespace EdgePose.Core.Geometry;
 
 /// <summary>A PnP solution: T_camera_points, its reprojection error and covariance.</summary>
-public sealed record PnpSolution(RigidTransform Pose, double RmsReprojectionErrorPx, ImmutableArray<double> Covariance);
+/// <param name="LargestResidualPoint">Index of the point that reprojects farthest from its image point (the first of equals).</param>
+public sealed record PnpSolution(RigidTransform Pose, double RmsReprojectionErrorPx, ImmutableArray<double> Covariance, int LargestResidualPoint);
 
 /// <summary>SolvePnP plus what the grasp controller needs beyond the pose: reprojection error and a 6×6 covariance.</summary>
 public static class PnpSolver
@@ -76,8 +77,8 @@ public static class PnpSolver
             return null;
         }
 
-        var (rms, covariance) = Evaluate(objectPoints, imagePoints, camera, pose, s, pointsLoaded: true);
-        return new PnpSolution(pose, rms, covariance);
+        var (rms, covariance, largestResidual) = Evaluate(objectPoints, imagePoints, camera, pose, s, pointsLoaded: true);
+        return new PnpSolution(pose, rms, covariance, largestResidual);
     }
 
     /// <summary>
@@ -86,10 +87,13 @@ public static class PnpSolver
     /// (object, grasp) with the points expressed in that frame gives that frame's covariance.
     /// </summary>
     public static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch = null) =>
-        Evaluate(objectPoints, imagePoints, camera, pose, scratch, pointsLoaded: false);
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch = null)
+    {
+        var (rms, covariance, _) = Evaluate(objectPoints, imagePoints, camera, pose, scratch, pointsLoaded: false);
+        return (rms, covariance);
+    }
 
-    private static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
+    private static (double RmsPx, ImmutableArray<double> Covariance, int LargestResidualPoint) Evaluate(
         IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch, bool pointsLoaded)
     {
         var n = objectPoints.Count;
@@ -104,12 +108,18 @@ public static class PnpSolver
         s.ProjectLoaded(pose, withJacobian: true);
 
         var sumSquares = 0.0;
+        var (largest, largestSquare) = (0, 0.0);
         for (var i = 0; i < n; i++)
         {
             var p = projected.At<Point2d>(i);
             var dx = p.X - imagePoints[i].X;
             var dy = p.Y - imagePoints[i].Y;
-            sumSquares += (dx * dx) + (dy * dy);
+            var square = (dx * dx) + (dy * dy);
+            sumSquares += square;
+            if (square > largestSquare)
+            {
+                (largest, largestSquare) = (i, square);
+            }
         }
 
         var rms = Math.Sqrt(sumSquares / n);
@@ -160,12 +170,12 @@ public static class PnpSolver
         {
             // Degenerate geometry: the pose is unconstrained along some direction; say so instead of inventing a number.
             Array.Fill(covariance, double.PositiveInfinity);
-            return (rms, [.. covariance]);
+            return (rms, [.. covariance], largest);
         }
 
         // OpenCV differentiates by the rotation vector; the reported block (as ROS and PoseReporting read it) perturbs
         // the rotation about the reference frame's axes, R' = exp([δθ]×)·R, and δθ = J_l(rvec)·δrvec.
-        return (rms, TransformCovariance([.. covariance], RotationVectorToFrameAxes(pose.Rotation.ToRodrigues())));
+        return (rms, TransformCovariance([.. covariance], RotationVectorToFrameAxes(pose.Rotation.ToRodrigues())), largest);
     }
 
     /// <summary>blockdiag(I, J_l(φ)), with J_l = I + (1 − cos θ)/θ²·[φ]× + (θ − sin θ)/θ³·[φ]×² the left Jacobian of SO(3).</summary>

@@ -226,19 +226,8 @@ internal sealed class OnnxPoseModel : IPoseModel
             return null;
         }
 
-        var projected = PnpSolver.Project(objectPoints, camera, solution.Pose, scratch);
-        var (worst, worstResidual) = (0, 0.0);
-        for (var i = 0; i < projected.Length; i++)
-        {
-            var residual = projected[i].DistanceTo(imagePoints[i]);
-            if (residual > worstResidual)
-            {
-                (worst, worstResidual) = (i, residual);
-            }
-        }
-
-        objectPoints.RemoveAt(worst);
-        imagePoints.RemoveAt(worst);
+        objectPoints.RemoveAt(solution.LargestResidualPoint);
+        imagePoints.RemoveAt(solution.LargestResidualPoint);
         var without = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true, scratch: scratch);
         return without is not null && without.RmsReprojectionErrorPx < OutlierRmsRatio * solution.RmsReprojectionErrorPx ? without : null;
     }
