@@ -409,11 +409,7 @@ internal sealed class EvalCommand
         return null;
     }
 
-    private static int UsageError(TextWriter error, string message)
-    {
-        error.WriteLine($"edgepose-lab eval: {message}");
-        return UsageErrorExitCode;
-    }
+    private static int UsageError(TextWriter error, string message) => LabCommandLine.UsageError(error, "eval", message);
 
     private sealed record EvalRequest(
         string Data, string Split, IReadOnlyList<string> Estimators, string Out, EvaluationRequirements Requirements, int Worst,

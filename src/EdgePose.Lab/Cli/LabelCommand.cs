@@ -83,9 +83,5 @@ internal sealed class LabelCommand(HostOptionsBinding binding)
         return 0;
     }
 
-    private static int UsageError(TextWriter error, string message)
-    {
-        error.WriteLine($"edgepose-lab label: {message}");
-        return LabCommandLine.UsageErrorExitCode;
-    }
+    private static int UsageError(TextWriter error, string message) => LabCommandLine.UsageError(error, "label", message);
 }

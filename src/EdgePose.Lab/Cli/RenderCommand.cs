@@ -160,11 +160,7 @@ internal sealed class RenderCommand
         };
     }
 
-    private static int UsageError(TextWriter error, string message)
-    {
-        error.WriteLine($"edgepose-lab render: {message}");
-        return UsageErrorExitCode;
-    }
+    private static int UsageError(TextWriter error, string message) => LabCommandLine.UsageError(error, "render", message);
 
     /// <summary>A numeric flag for one options property: its type and its [Range] are the property's, so the rules stay in one place.</summary>
     private sealed record PropertyFlag(Option Option, PropertyInfo Property, Func<ParseResult, object?> Read)

@@ -122,9 +122,5 @@ internal sealed class TrackEvalCommand
         output.WriteLine($"raw pose verdicts: {string.Join(", ", Enum.GetValues<RawPoseVerdict>().Where(figures.Verdicts.ContainsKey).Select(v => $"{v.ToString().ToLowerInvariant()} {figures.Verdicts[v]}"))}");
     }
 
-    private static int UsageError(TextWriter error, string message)
-    {
-        error.WriteLine($"edgepose-lab track-eval: {message}");
-        return LabCommandLine.UsageErrorExitCode;
-    }
+    private static int UsageError(TextWriter error, string message) => LabCommandLine.UsageError(error, "track-eval", message);
 }

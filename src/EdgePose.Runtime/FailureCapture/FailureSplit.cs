@@ -48,10 +48,11 @@ internal sealed class FailureSplit
     /// <summary>Starts a new split in <paramref name="root"/>; files already there (earlier runs) count towards the cap.</summary>
     public static FailureSplit Create(string root, DateTimeOffset start, Workcell workcell, long maxBytes)
     {
-        var split = SplitPrefix + start.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var stamp = start.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var split = SplitPrefix + stamp;
         for (var n = 2; Directory.Exists(Path.Combine(root, split)); n++)
         {
-            split = $"{SplitPrefix}{start.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{n}";
+            split = $"{SplitPrefix}{stamp}-{n}";
         }
 
         Directory.CreateDirectory(Path.Combine(BopFormat.ScenePath(root, split), BopFormat.RgbFolder));
