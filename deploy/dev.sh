@@ -79,7 +79,11 @@ case "${1:-}" in
     else
       echo "dev.sh: no PyTorch for /usr/bin/python3: skipping the training smoke run" >&2
     fi
-    dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
+    # TRX results too, so that a failure's name, message and stack are printed once more at the very end: CI shows a
+    # log's tail, where the console logger's own report of it has long scrolled past.
+    results=$(mktemp -d)
+    dotnet test EdgePose.sln -c Release --no-build --logger "console;verbosity=normal" --logger trx \
+      --results-directory "$results" "$@" || { status=$?; deploy/failed-tests.py "$results"; exit "$status"; }
     # The Python client against the daemon just built.
     clients/python/tests/run.sh
     ;;
