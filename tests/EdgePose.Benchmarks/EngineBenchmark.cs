@@ -92,20 +92,11 @@ internal static partial class EngineBenchmark
         return ModelContractReader.Read(modelPath, session).Contract;
     }
 
-    /// <summary>Each frame letterboxed exactly as the daemon does it, copied out into pinned buffers every engine reads.</summary>
+    /// <summary>Rendered frames from <paramref name="firstFrame"/> on, letterboxed as the daemon does it.</summary>
     private static float[][] LetterboxedInputs(int frames, ModelContract contract, int firstFrame = 0)
     {
         var scenes = RenderedFrames.Render(frames, firstFrame);
-        using var tensor = new LetterboxTensor(contract);
-        var inputs = new float[frames][];
-        for (var i = 0; i < frames; i++)
-        {
-            tensor.Fill(scenes[i].Image);
-            var data = tensor.Value.GetTensorDataAsSpan<float>();
-            inputs[i] = GC.AllocateArray<float>(data.Length, pinned: true);
-            data.CopyTo(inputs[i]);
-        }
-
+        var inputs = RenderedFrames.Letterbox(scenes, contract);
         scenes.ForEach(s => s.Dispose());
         return inputs;
     }

@@ -1,4 +1,6 @@
+using EdgePose.Core.Contract;
 using EdgePose.Core.Objects;
+using EdgePose.Runtime.Inference;
 using EdgePose.Simulation.Scene;
 
 namespace EdgePose.Benchmarks;
@@ -12,5 +14,21 @@ internal static class RenderedFrames
         using var renderer = new SyntheticSceneRenderer(
             new SyntheticSceneOptions { Trajectory = TrajectoryKind.Random, Seed = 7, MarkerHiddenProbability = 0 }, workcell.Camera, workcell.Objects);
         return [.. Enumerable.Range(first, count).Select(i => renderer.Render(i))];
+    }
+
+    /// <summary>Each frame letterboxed exactly as the daemon does it, copied out into pinned buffers an engine reads.</summary>
+    public static float[][] Letterbox(IReadOnlyList<RenderedScene> scenes, ModelContract contract)
+    {
+        using var tensor = new LetterboxTensor(contract);
+        var inputs = new float[scenes.Count][];
+        for (var i = 0; i < scenes.Count; i++)
+        {
+            tensor.Fill(scenes[i].Image);
+            var data = tensor.Value.GetTensorDataAsSpan<float>();
+            inputs[i] = GC.AllocateArray<float>(data.Length, pinned: true);
+            data.CopyTo(inputs[i]);
+        }
+
+        return inputs;
     }
 }

@@ -3,11 +3,8 @@ using OpenCvSharp;
 
 namespace EdgePose.Core.Geometry;
 
-/// <summary>
-/// The native matrices one <see cref="PnpSolver"/> call needs, kept between calls so a per-frame solve allocates none
-/// (OpenCV reallocates a matrix only when its size or type changes). Not thread-safe: one per thread of use.
-/// </summary>
-public sealed class PnpScratch : IDisposable
+/// <summary>The native matrices one cv::solvePnP call in <see cref="PnpSolver"/> needs.</summary>
+internal sealed class PnpScratch : IDisposable
 {
     internal Mat ObjectPoints { get; } = new();
 
@@ -25,25 +22,17 @@ public sealed class PnpScratch : IDisposable
 
     internal Mat Tvec { get; } = new(3, 1, MatType.CV_64FC1);
 
-    internal Mat Projected { get; } = new();
-
-    internal Mat Jacobian { get; } = new();
-
-    internal Mat Information { get; } = new(6, 6, MatType.CV_64FC1);
-
-    internal Mat Inverse { get; } = new();
-
     public PnpScratch() => Distortion = _noDistortion;
 
     public void Dispose()
     {
-        foreach (var mat in new[] { ObjectPoints, ImagePoints, CameraMatrix, _noDistortion, _distortionCoefficients, Rvec, Tvec, Projected, Jacobian, Information, Inverse })
+        foreach (var mat in new[] { ObjectPoints, ImagePoints, CameraMatrix, _noDistortion, _distortionCoefficients, Rvec, Tvec })
         {
             mat.Dispose();
         }
     }
 
-    /// <summary>The model points and the camera, as cv::solvePnP and cv::projectPoints read them.</summary>
+    /// <summary>The model points and the camera, as cv::solvePnP reads them.</summary>
     internal void Load(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera)
     {
         ObjectPoints.Create(objectPoints.Count, 1, MatType.CV_64FC3);
@@ -78,21 +67,6 @@ public sealed class PnpScratch : IDisposable
         for (var i = 0; i < imagePoints.Count; i++)
         {
             ImagePoints.Set(i, imagePoints[i]);
-        }
-    }
-
-    /// <summary>cv::projectPoints of the loaded points at <paramref name="pose"/> into <see cref="Projected"/> (and <see cref="Jacobian"/>).</summary>
-    internal void ProjectLoaded(RigidTransform pose, bool withJacobian)
-    {
-        SetVector(Rvec, pose.Rotation.ToRodrigues());
-        SetVector(Tvec, pose.Translation);
-        if (withJacobian)
-        {
-            Cv2.ProjectPoints(ObjectPoints, Rvec, Tvec, CameraMatrix, Distortion, Projected, Jacobian);
-        }
-        else
-        {
-            Cv2.ProjectPoints(ObjectPoints, Rvec, Tvec, CameraMatrix, Distortion, Projected);
         }
     }
 

@@ -9,6 +9,7 @@ namespace EdgePose.Core.Geometry;
 public sealed record PnpSolution(RigidTransform Pose, double RmsReprojectionErrorPx, ImmutableArray<double> Covariance, int LargestResidualPoint);
 
 /// <summary>SolvePnP plus what the grasp controller needs beyond the pose: reprojection error and a 6×6 covariance.</summary>
+/// <remarks>OpenCV finds the first pose; refinement, projection and the covariance are managed code (<see cref="CameraModel"/>).</remarks>
 public static class PnpSolver
 {
     /// <summary>
@@ -17,16 +18,24 @@ public static class PnpSolver
     /// </summary>
     public const double MinimumPixelSigma = 0.25;
 
-    /// <param name="refineIteratively">After <paramref name="method"/>, refine with the iterative solver from its result; the covariance is computed once, at the end.</param>
-    /// <param name="scratch">Native buffers to reuse (a hot path passes its own); null allocates them for this call.</param>
+    /// <summary>
+    /// The live path's solve, all in managed code: EPnP for a closed-form start (<see cref="Epnp"/>), then
+    /// Levenberg–Marquardt on the reprojection error from it. Allocates nothing but the result.
+    /// </summary>
+    public static PnpSolution? SolveEpnpRefined(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
+        var model = new CameraModel(camera);
+        return Epnp.Solve(objectPoints, imagePoints, model) is { } start ? Finish(objectPoints, imagePoints, model, start, refine: true) : null;
+    }
+
+    /// <summary>cv::solvePnP with <paramref name="method"/> (from <paramref name="initialGuess"/> where it takes one), evaluated.</summary>
     public static PnpSolution? Solve(
         IReadOnlyList<Vec3> objectPoints,
         IReadOnlyList<Point2d> imagePoints,
         CameraIntrinsics camera,
         SolvePnPMethod method,
-        RigidTransform? initialGuess = null,
-        bool refineIteratively = false,
-        PnpScratch? scratch = null)
+        RigidTransform? initialGuess = null)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
         if (objectPoints.Count < 4)
@@ -34,8 +43,7 @@ public static class PnpSolver
             return null;
         }
 
-        using var owned = scratch is null ? new PnpScratch() : null;
-        var s = scratch ?? owned!;
+        using var s = new PnpScratch();
         s.Load(objectPoints, camera);
         s.LoadImagePoints(imagePoints);
         var useGuess = initialGuess is not null;
@@ -54,11 +62,6 @@ public static class PnpSolver
         try
         {
             Cv2.SolvePnP(s.ObjectPoints, s.ImagePoints, s.CameraMatrix, s.Distortion, s.Rvec, s.Tvec, useGuess, method);
-            if (refineIteratively && s.HasFiniteSolution())
-            {
-                // Closed-form solvers (EPnP) seed; Levenberg-Marquardt then minimises the reprojection error itself.
-                Cv2.SolvePnP(s.ObjectPoints, s.ImagePoints, s.CameraMatrix, s.Distortion, s.Rvec, s.Tvec, useExtrinsicGuess: true, SolvePnPMethod.Iterative);
-            }
         }
         catch (OpenCVException)
         {
@@ -72,48 +75,187 @@ public static class PnpSolver
         }
 
         var pose = RigidTransform.FromRodrigues(PnpScratch.GetVector(s.Rvec), PnpScratch.GetVector(s.Tvec));
+        return Finish(objectPoints, imagePoints, new CameraModel(camera), pose, refine: false);
+    }
+
+    /// <summary>
+    /// The solution nearest <paramref name="start"/>: Levenberg–Marquardt on the reprojection error from there, with no
+    /// closed-form solve first. For a pose already close, such as an earlier solution on nearly the same points.
+    /// </summary>
+    public static PnpSolution? SolveFrom(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform start)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
+        return objectPoints.Count < 4 ? null : Finish(objectPoints, imagePoints, new CameraModel(camera), start, refine: true);
+    }
+
+    private static PnpSolution? Finish(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose, bool refine)
+    {
+        if (refine)
+        {
+            pose = Refine(objectPoints, imagePoints, camera, pose);
+        }
+
         if (pose.Translation.Z <= 0 || !double.IsFinite(pose.Translation.Length))
         {
             return null;
         }
 
-        var (rms, covariance, largestResidual) = Evaluate(objectPoints, imagePoints, camera, pose, s, pointsLoaded: true);
+        var (rms, covariance, largestResidual) = Evaluate(objectPoints, imagePoints, camera, pose);
         return new PnpSolution(pose, rms, covariance, largestResidual);
     }
 
     /// <summary>
+    /// Levenberg–Marquardt on the reprojection error from <paramref name="start"/>: the same objective as OpenCV's
+    /// SOLVEPNP_ITERATIVE refinement, in managed code with the rotation updated on the manifold (R' = exp([δθ]×)·R), so a
+    /// solve allocates nothing and crosses no native boundary per iteration.
+    /// </summary>
+    private static RigidTransform Refine(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform start)
+    {
+        var pose = start;
+        var cost = SumOfSquares(objectPoints, imagePoints, camera, pose);
+        Span<double> normal = stackalloc double[Symmetric6.Count];
+        Span<double> gradient = stackalloc double[Symmetric6.Size];
+        Span<double> damped = stackalloc double[Symmetric6.Count];
+        Span<double> step = stackalloc double[Symmetric6.Size];
+        var lambda = InitialDamping;
+        for (var iteration = 0; iteration < MaxIterations && cost > 0; iteration++)
+        {
+            NormalEquations(objectPoints, imagePoints, camera, pose, normal, gradient);
+            var improved = false;
+            var converged = false;
+            while (!improved && lambda <= MaxDamping)
+            {
+                normal.CopyTo(damped);
+                for (var i = 0; i < Symmetric6.Size; i++)
+                {
+                    // Marquardt's scaling: damp each parameter by its own curvature (metres and radians differ in scale).
+                    damped[(i * Symmetric6.Size) + i] *= 1 + lambda;
+                    step[i] = -gradient[i];
+                }
+
+                if (Symmetric6.TrySolve(damped, step))
+                {
+                    var candidate = new RigidTransform(
+                        Rotation3.FromRodrigues(new Vec3(step[3], step[4], step[5])) * pose.Rotation,
+                        pose.Translation + new Vec3(step[0], step[1], step[2]));
+                    var candidateCost = SumOfSquares(objectPoints, imagePoints, camera, candidate);
+                    if (candidateCost < cost)
+                    {
+                        converged = cost - candidateCost <= ConvergedCostDecrease * cost || StepNorm(step) <= ConvergedStep;
+                        (pose, cost, improved) = (candidate, candidateCost, true);
+                        lambda = Math.Max(lambda / 10, MinDamping);
+                        break;
+                    }
+                }
+
+                lambda *= 10;
+            }
+
+            if (!improved || converged)
+            {
+                break;
+            }
+        }
+
+        return pose;
+    }
+
+    private const int MaxIterations = 50;
+    private const double InitialDamping = 1e-3;
+    private const double MinDamping = 1e-12;
+    private const double MaxDamping = 1e10;
+
+    // Relative decrease of the squared error, and step length (metres and radians), below which a step changes nothing
+    // a grasp could notice; OpenCV stops at a relative parameter change of FLT_EPSILON (1.2e-7), looser than both.
+    private const double ConvergedCostDecrease = 1e-12;
+    private const double ConvergedStep = 1e-10;
+
+    private static double StepNorm(ReadOnlySpan<double> step)
+    {
+        var sum = 0.0;
+        foreach (var value in step)
+        {
+            sum += value * value;
+        }
+
+        return Math.Sqrt(sum);
+    }
+
+    private static double SumOfSquares(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < objectPoints.Count; i++)
+        {
+            var (u, v) = camera.Project(pose.Apply(objectPoints[i]));
+            var (du, dv) = (u - imagePoints[i].X, v - imagePoints[i].Y);
+            sum += (du * du) + (dv * dv);
+        }
+
+        return double.IsFinite(sum) ? sum : double.PositiveInfinity;
+    }
+
+    /// <summary>
+    /// JᵀJ and Jᵀr of the pixel residuals r, with J taken with respect to (δt, δθ) where the pose moves as
+    /// t' = t + δt, R' = exp([δθ]×)·R: the parametrisation of the reported covariance, so it needs no change of variables.
+    /// </summary>
+    private static void NormalEquations(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose,
+        Span<double> normal, Span<double> gradient)
+    {
+        normal.Clear();
+        gradient.Clear();
+        Span<double> dPixel = stackalloc double[6];
+        Span<double> row = stackalloc double[Symmetric6.Size];
+        for (var i = 0; i < objectPoints.Count; i++)
+        {
+            var rotated = pose.Rotation * objectPoints[i];
+            var (u, v) = camera.ProjectWithDerivative(rotated + pose.Translation, dPixel);
+            for (var axis = 0; axis < 2; axis++)
+            {
+                // d(pixel)/dδt = D, d(pixel)/dδθ = D·(−[R·X]×), with D = d(pixel)/d(point in camera).
+                var (dx, dy, dz) = (dPixel[3 * axis], dPixel[(3 * axis) + 1], dPixel[(3 * axis) + 2]);
+                row[0] = dx;
+                row[1] = dy;
+                row[2] = dz;
+                row[3] = (dz * rotated.Y) - (dy * rotated.Z);
+                row[4] = (dx * rotated.Z) - (dz * rotated.X);
+                row[5] = (dy * rotated.X) - (dx * rotated.Y);
+                var residual = axis == 0 ? u - imagePoints[i].X : v - imagePoints[i].Y;
+                for (var a = 0; a < Symmetric6.Size; a++)
+                {
+                    gradient[a] += row[a] * residual;
+                    for (var b = 0; b < Symmetric6.Size; b++)
+                    {
+                        normal[(a * Symmetric6.Size) + b] += row[a] * row[b];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// RMS reprojection error of <paramref name="pose"/> and its covariance, Σ = σ²(JᵀJ)⁻¹ with J the projection Jacobian
-    /// w.r.t. (t, rvec) and σ² the residual variance (2N − 6 degrees of freedom). Evaluating at any frame's pose
+    /// w.r.t. (t, δθ) — the rotation perturbed about the reference frame's axes, R' = exp([δθ]×)·R, as ROS and
+    /// PoseReporting read it — and σ² the residual variance (2N − 6 degrees of freedom). Evaluating at any frame's pose
     /// (object, grasp) with the points expressed in that frame gives that frame's covariance.
     /// </summary>
     public static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch = null)
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose)
     {
-        var (rms, covariance, _) = Evaluate(objectPoints, imagePoints, camera, pose, scratch, pointsLoaded: false);
+        var (rms, covariance, _) = Evaluate(objectPoints, imagePoints, new CameraModel(camera), pose);
         return (rms, covariance);
     }
 
     private static (double RmsPx, ImmutableArray<double> Covariance, int LargestResidualPoint) Evaluate(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch, bool pointsLoaded)
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose)
     {
         var n = objectPoints.Count;
-        using var owned = scratch is null ? new PnpScratch() : null;
-        var s = scratch ?? owned!;
-        if (!pointsLoaded)
-        {
-            s.Load(objectPoints, camera);
-        }
-
-        var (projected, jacobian) = (s.Projected, s.Jacobian);
-        s.ProjectLoaded(pose, withJacobian: true);
-
         var sumSquares = 0.0;
         var (largest, largestSquare) = (0, 0.0);
         for (var i = 0; i < n; i++)
         {
-            var p = projected.At<Point2d>(i);
-            var dx = p.X - imagePoints[i].X;
-            var dy = p.Y - imagePoints[i].Y;
+            var (u, v) = camera.Project(pose.Apply(objectPoints[i]));
+            var (dx, dy) = (u - imagePoints[i].X, v - imagePoints[i].Y);
             var square = (dx * dx) + (dy * dy);
             sumSquares += square;
             if (square > largestSquare)
@@ -126,81 +268,27 @@ public static class PnpSolver
         var dof = Math.Max(1, (2 * n) - 6);
         var sigmaSquared = Math.Max(sumSquares / dof, MinimumPixelSigma * MinimumPixelSigma);
 
-        // OpenCV's Jacobian columns are (rvec, tvec, f, c, distortion); reorder to (t, r) as ROS covariances are.
-        Span<double> jtj = stackalloc double[36];
-        Span<double> j = stackalloc double[6];
-        for (var row = 0; row < 2 * n; row++)
-        {
-            for (var c = 0; c < 3; c++)
-            {
-                j[c] = jacobian.At<double>(row, c + 3);
-                j[c + 3] = jacobian.At<double>(row, c);
-            }
-
-            for (var a = 0; a < 6; a++)
-            {
-                for (var b = 0; b < 6; b++)
-                {
-                    jtj[(a * 6) + b] += j[a] * j[b];
-                }
-            }
-        }
-
-        var (information, inverse) = (s.Information, s.Inverse);
-        for (var a = 0; a < 6; a++)
-        {
-            for (var b = 0; b < 6; b++)
-            {
-                information.At<double>(a, b) = jtj[(a * 6) + b];
-            }
-        }
-
-        var covariance = new double[36];
-        if (Cv2.Invert(information, inverse, DecompTypes.SVD) > 1e-12)
-        {
-            for (var a = 0; a < 6; a++)
-            {
-                for (var b = 0; b < 6; b++)
-                {
-                    covariance[(a * 6) + b] = inverse.At<double>(a, b) * sigmaSquared;
-                }
-            }
-        }
-        else
+        Span<double> information = stackalloc double[Symmetric6.Count];
+        Span<double> unusedGradient = stackalloc double[Symmetric6.Size];
+        NormalEquations(objectPoints, imagePoints, camera, pose, information, unusedGradient);
+        var covariance = new double[Symmetric6.Count];
+        if (!Symmetric6.TryInvert(information, covariance, MinimumConditionRatio))
         {
             // Degenerate geometry: the pose is unconstrained along some direction; say so instead of inventing a number.
             Array.Fill(covariance, double.PositiveInfinity);
             return (rms, [.. covariance], largest);
         }
 
-        // OpenCV differentiates by the rotation vector; the reported block (as ROS and PoseReporting read it) perturbs
-        // the rotation about the reference frame's axes, R' = exp([δθ]×)·R, and δθ = J_l(rvec)·δrvec.
-        return (rms, TransformCovariance([.. covariance], RotationVectorToFrameAxes(pose.Rotation.ToRodrigues())), largest);
-    }
-
-    /// <summary>blockdiag(I, J_l(φ)), with J_l = I + (1 − cos θ)/θ²·[φ]× + (θ − sin θ)/θ³·[φ]×² the left Jacobian of SO(3).</summary>
-    private static double[,] RotationVectorToFrameAxes(Vec3 phi)
-    {
-        var theta = phi.Length;
-        var theta2 = theta * theta;
-        // The closed forms cancel catastrophically near θ = 0; their series are exact to double precision there.
-        var (a, b) = theta < 1e-3
-            ? (0.5 - (theta2 / 24), (1.0 / 6) - (theta2 / 120))
-            : ((1 - Math.Cos(theta)) / theta2, (theta - Math.Sin(theta)) / (theta2 * theta));
-        double[,] skew = { { 0, -phi.Z, phi.Y }, { phi.Z, 0, -phi.X }, { -phi.Y, phi.X, 0 } };
-        var jacobian = new double[6, 6];
-        for (var r = 0; r < 3; r++)
+        for (var i = 0; i < covariance.Length; i++)
         {
-            jacobian[r, r] = 1;
-            for (var c = 0; c < 3; c++)
-            {
-                var skewSquared = (skew[r, 0] * skew[0, c]) + (skew[r, 1] * skew[1, c]) + (skew[r, 2] * skew[2, c]);
-                jacobian[r + 3, c + 3] = (r == c ? 1 : 0) + (a * skew[r, c]) + (b * skewSquared);
-            }
+            covariance[i] *= sigmaSquared;
         }
 
-        return jacobian;
+        return (rms, [.. covariance], largest);
     }
+
+    // Smallest over largest eigenvalue of JᵀJ below which a direction counts as unconstrained.
+    private const double MinimumConditionRatio = 1e-12;
 
     /// <summary>Re-expresses a covariance after a fixed change of reference frame (T_base_camera · pose): both blocks rotate.</summary>
     public static ImmutableArray<double> RotateCovariance(ImmutableArray<double> covariance, Rotation3 rotation)
@@ -242,17 +330,14 @@ public static class PnpSolver
         return [.. result];
     }
 
-    /// <param name="scratch">Native buffers to reuse (a hot path passes its own); null allocates them for this call.</param>
-    public static Point2d[] Project(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose, PnpScratch? scratch = null)
+    public static Point2d[] Project(IReadOnlyList<Vec3> objectPoints, CameraIntrinsics camera, RigidTransform pose)
     {
-        using var owned = scratch is null ? new PnpScratch() : null;
-        var s = scratch ?? owned!;
-        s.Load(objectPoints, camera);
-        s.ProjectLoaded(pose, withJacobian: false);
+        var model = new CameraModel(camera);
         var result = new Point2d[objectPoints.Count];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = s.Projected.At<Point2d>(i);
+            var (u, v) = model.Project(pose.Apply(objectPoints[i]));
+            result[i] = new Point2d(u, v);
         }
 
         return result;

@@ -203,13 +203,13 @@ internal sealed class OnnxPoseModel : IPoseModel
         // EPnP for a closed-form start, then Levenberg–Marquardt from it, rather than RANSAC: weak keypoints are already
         // gone (score floor), and with at most nine points RANSAC's minimal subsets barely outvote each other. One
         // confidently wrong keypoint is instead caught by its residual (below), and what remains shows in the covariance.
-        var solution = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true, scratch: workspace.Pnp);
+        var solution = PnpSolver.SolveEpnpRefined(objectPoints, imagePoints, camera);
         if (solution is null)
         {
             return (null, 0);
         }
 
-        solution = WithoutWorstKeypoint(objectPoints, imagePoints, solution, camera, workspace.Pnp) ?? solution;
+        solution = WithoutWorstKeypoint(objectPoints, imagePoints, solution, camera) ?? solution;
         var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * _tolerance.Confidence(solution.Covariance);
 
         // The keypoints are ordered, so the model has already resolved the box's symmetry.
@@ -218,8 +218,7 @@ internal sealed class OnnxPoseModel : IPoseModel
     }
 
     /// <summary>The solution without the keypoint of largest residual, when that cuts the RMS error enough; else null.</summary>
-    private static PnpSolution? WithoutWorstKeypoint(
-        List<Vec3> objectPoints, List<Point2d> imagePoints, PnpSolution solution, CameraIntrinsics camera, PnpScratch scratch)
+    private static PnpSolution? WithoutWorstKeypoint(List<Vec3> objectPoints, List<Point2d> imagePoints, PnpSolution solution, CameraIntrinsics camera)
     {
         if (objectPoints.Count <= MinimumKeypoints)
         {
@@ -228,11 +227,12 @@ internal sealed class OnnxPoseModel : IPoseModel
 
         objectPoints.RemoveAt(solution.LargestResidualPoint);
         imagePoints.RemoveAt(solution.LargestResidualPoint);
-        var without = PnpSolver.Solve(objectPoints, imagePoints, camera, SolvePnPMethod.EPNP, refineIteratively: true, scratch: scratch);
+        // One point fewer barely moves the minimum: refine from the solution with it rather than solve from scratch.
+        var without = PnpSolver.SolveFrom(objectPoints, imagePoints, camera, solution.Pose);
         return without is not null && without.RmsReprojectionErrorPx < OutlierRmsRatio * solution.RmsReprojectionErrorPx ? without : null;
     }
 
-    /// <summary>One call's buffers: the input tensor, the outputs ONNX Runtime writes into (the contract fixes their shapes) and PnP's matrices.</summary>
+    /// <summary>One call's buffers: the input tensor, the outputs ONNX Runtime writes into (the contract fixes their shapes) and PnP's point lists.</summary>
     private sealed class Workspace : IDisposable
     {
         public Workspace(ModelContract contract)
@@ -260,12 +260,9 @@ internal sealed class OnnxPoseModel : IPoseModel
 
         public List<Point2d> ImagePoints { get; } = new(TargetObject.KeypointCount);
 
-        public PnpScratch Pnp { get; } = new();
-
         public void Dispose()
         {
             Input.Dispose();
-            Pnp.Dispose();
             foreach (var output in Outputs)
             {
                 output.Dispose();
