@@ -28,4 +28,20 @@ public sealed class SystemdNotifyTests
         Assert.Equal(0, daemon.ExitCode);
         Assert.True(exit < TimeSpan.FromSeconds(6), $"exited {exit.TotalSeconds:0.0} s after SIGTERM");
     }
+
+    [Fact]
+    public async Task Sigterm_is_not_held_by_a_service_manager_that_stopped_reading()
+    {
+        // A Unix datagram socket blocks its sender once 10 messages (net.unix.max_dgram_qlen) are unread. With pings every
+        // second, 12 s unread fill the queue; a blocking STOPPING=1 then held the exit until the queue was read.
+        await using var daemon = SupervisedDaemon.Start();
+        await daemon.WaitForReadyAsync();
+        daemon.PauseReading();
+        await Task.Delay(TimeSpan.FromSeconds(12));
+
+        var exit = await daemon.TerminateAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(0, daemon.ExitCode);
+        Assert.True(exit < TimeSpan.FromSeconds(5), $"exited {exit.TotalSeconds:0.0} s after SIGTERM with the notify socket unread");
+    }
 }

@@ -16,8 +16,8 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
     private readonly Process _launcher;
     private readonly List<(TimeSpan At, string Message)> _messages = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Task _listening;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _listening;
+    private readonly ManualResetEventSlim _reading = new(initialState: true);
 
     private SupervisedDaemon(string directory, Socket notify, Process launcher, int grpcPort, int metricsPort)
     {
@@ -26,7 +26,10 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
         _launcher = launcher;
         GrpcPort = grpcPort;
         MetricsPort = metricsPort;
-        _listening = Task.Run(ListenAsync);
+        // Its own thread, not the thread pool: a test that floods the daemon from this process must not delay the reading,
+        // or the pings' times measure this process, and a queue left full blocks the daemon's sender (see PauseReading).
+        _listening = new Thread(Listen) { IsBackground = true, Name = "sd_notify listener" };
+        _listening.Start();
     }
 
     public int GrpcPort { get; }
@@ -99,6 +102,11 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
 
     public TimeSpan Now => _clock.Elapsed;
 
+    /// <summary>Stops reading the notify socket, as a service manager that has fallen behind: its queue fills up.</summary>
+    public void PauseReading() => _reading.Reset();
+
+    public void ResumeReading() => _reading.Set();
+
     /// <summary>Sends SIGTERM to the daemon and returns how long it took to exit.</summary>
     public async Task<TimeSpan> TerminateAsync(TimeSpan patience)
     {
@@ -120,11 +128,12 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
             await _launcher.WaitForExitAsync();
         }
 
-        await _stop.CancelAsync();
+        // Closing the socket ends the listener's blocking receive.
         _notify.Dispose();
-        await _listening.ContinueWith(_ => { }, TaskScheduler.Default);
+        _reading.Set();
+        _listening.Join();
+        _reading.Dispose();
         _launcher.Dispose();
-        _stop.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -136,17 +145,25 @@ internal sealed class SupervisedDaemon : IAsyncDisposable
         }
     }
 
-    private async Task ListenAsync()
+    private void Listen()
     {
         var buffer = new byte[4096];
-        while (!_stop.IsCancellationRequested)
+        try
         {
-            var length = await _notify.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-            var message = Encoding.UTF8.GetString(buffer, 0, length);
-            lock (_messages)
+            while (true)
             {
-                _messages.Add((_clock.Elapsed, message));
+                _reading.Wait();
+                var length = _notify.Receive(buffer, SocketFlags.None);
+                var message = Encoding.UTF8.GetString(buffer, 0, length);
+                lock (_messages)
+                {
+                    _messages.Add((_clock.Elapsed, message));
+                }
             }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Disposed: the daemon is gone.
         }
     }
 }
