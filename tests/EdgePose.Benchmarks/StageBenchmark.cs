@@ -2,6 +2,8 @@ using System.Diagnostics;
 using EdgePose.Core.Contract;
 using EdgePose.Runtime.Inference;
 using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
+using EdgePose.Simulation.Scene;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,15 +76,58 @@ internal static class StageBenchmark
             output.WriteLine($"  whole estimate           {Stats.Milliseconds(total)}  → {1 / Stats.Median(total):0} frames/s single-threaded");
         }
 
+        await FallbackFramesAsync(images, modelPath, output);
         images.ForEach(i => i.Dispose());
         return 0;
     }
 
-    private static ServiceProvider Services(string policy, string? modelPath)
+    /// <summary>
+    /// The default policy's frames split by whether the baseline answered, with the baseline after the model and beside
+    /// it (after a fallback): what a fallback frame costs against max(model, baseline) + PnP, and what a wrong guess costs.
+    /// </summary>
+    private static async Task FallbackFramesAsync(List<RenderedScene> images, string? modelPath, TextWriter output)
+    {
+        var workcell = Workcell.Default;
+        foreach (var scheduling in new[] { "after-model", "beside-model-after-fallback" })
+        {
+            await using var services = Services("model-with-fallback", modelPath, scheduling);
+            var modelHost = services.GetRequiredService<IModelHost>();
+            await modelHost.ReloadAsync(CancellationToken.None);
+            if (modelHost.Current is null)
+            {
+                return;
+            }
+
+            // Split by what the previous frame did: only after a fallback does the beside-model scheduling start the baseline early.
+            var estimator = services.GetRequiredService<IPoseEstimator>();
+            var frames = new Dictionary<(bool Fallback, bool AfterFallback), List<double>>();
+            var previousFellBack = false;
+            foreach (var scene in images)
+            {
+                var watch = Stopwatch.StartNew();
+                var estimate = estimator.Estimate(scene.Image, workcell.Camera);
+                var elapsed = watch.Elapsed.TotalSeconds;
+                var fellBack = estimate.Poses.Any(p => p.FallbackReason != FallbackReason.None);
+                frames.TryAdd((fellBack, previousFellBack), []);
+                frames[(fellBack, previousFellBack)].Add(elapsed);
+                previousFellBack = fellBack;
+            }
+
+            output.WriteLine($"== model-with-fallback, baseline {scheduling}");
+            foreach (var ((fellBack, afterFallback), times) in frames.OrderBy(f => f.Key.Fallback).ThenBy(f => f.Key.AfterFallback))
+            {
+                var kind = $"{(fellBack ? "fallback" : "model-answered")} frame after a {(afterFallback ? "fallback" : "model-answered")} one";
+                output.WriteLine($"  {kind,-48} {Stats.Milliseconds(times)}");
+            }
+        }
+    }
+
+    private static ServiceProvider Services(string policy, string? modelPath, string scheduling = "after-model")
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["EdgePose:Pipeline:FallbackPolicy"] = policy,
+            ["EdgePose:Pipeline:BaselineScheduling"] = scheduling,
             ["EdgePose:Pipeline:ModelLatencyBudget"] = "00:00:10",
             ["EdgePose:Inference:ModelPath"] = modelPath,
             ["EdgePose:Inference:WatchModelFile"] = "false",

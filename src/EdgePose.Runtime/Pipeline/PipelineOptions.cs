@@ -23,12 +23,30 @@ public enum FallbackPolicy
     PreferBaselineWhenMarkerVisible,
 }
 
+/// <summary>When a frame's baseline runs, under model-with-fallback.</summary>
+[TypeConverter(typeof(ChoiceConverter<BaselineScheduling>))]
+public enum BaselineScheduling
+{
+    /// <summary>Only once the model has been rejected: a fallback frame pays for the model, then the baseline.</summary>
+    [JsonStringEnumMemberName("after-model")]
+    AfterModel,
+    /// <summary>
+    /// Beside the model, on another core, when the previous frame needed the baseline (fallbacks come in runs: a marker
+    /// hidden, a pose the model is unsure of): a fallback frame then costs the slower of the two, while a frame whose
+    /// guess was wrong waits for a baseline it did not need.
+    /// </summary>
+    [JsonStringEnumMemberName("beside-model-after-fallback")]
+    BesideModelAfterFallback,
+}
+
 /// <summary>Section "EdgePose:Pipeline". A record, so a variant is a <c>with</c> copy that keeps every other setting.</summary>
 public sealed record PipelineOptions
 {
     public const string SectionName = "EdgePose:Pipeline";
 
     public FallbackPolicy FallbackPolicy { get; set; } = FallbackPolicy.ModelWithFallback;
+
+    public BaselineScheduling BaselineScheduling { get; set; } = BaselineScheduling.AfterModel;
 
     /// <summary>A model answer slower than this (preprocess + inference + PnP) is replaced by the baseline.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]

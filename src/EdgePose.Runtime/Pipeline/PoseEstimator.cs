@@ -52,6 +52,11 @@ internal sealed partial class PoseEstimator : IPoseEstimator
     private readonly ILogger<PoseEstimator> _logger;
     private readonly TimeSpan _modelBudget;
     private readonly double _confidenceThreshold;
+    private readonly BaselineScheduling _baselineScheduling;
+
+    // Whether the last frame needed the baseline: the guess BaselineScheduling.BesideModelAfterFallback acts on. Concurrent
+    // on-demand calls share it; a guess overwritten by another call only costs a wasted or a sequential baseline.
+    private volatile bool _lastFrameNeededBaseline;
 
     public PoseEstimator(
         Workcell workcell,
@@ -71,6 +76,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         _logger = logger;
         _modelBudget = options.Value.ModelLatencyBudget;
         _confidenceThreshold = inferenceOptions.Value.ConfidenceThreshold;
+        _baselineScheduling = options.Value.BaselineScheduling;
         Policy = options.Value.FallbackPolicy;
     }
 
@@ -80,19 +86,37 @@ internal sealed partial class PoseEstimator : IPoseEstimator
     {
         camera = camera.ScaledTo(image.Width, image.Height);
         var frame = new FrameWork(this, image, camera, cancellationToken);
-        var poses = ImmutableArray.CreateBuilder<ObjectPose>(_workcell.Objects.Length);
-        for (var i = 0; i < _workcell.Objects.Length; i++)
+        var besideModel = Policy == FallbackPolicy.ModelWithFallback
+            && _baselineScheduling == BaselineScheduling.BesideModelAfterFallback
+            && _lastFrameNeededBaseline;
+        if (besideModel)
         {
-            poses.Add(frame.Decide(i));
+            frame.StartBaseline();
         }
 
+        var poses = ImmutableArray.CreateBuilder<ObjectPose>(_workcell.Objects.Length);
+        try
+        {
+            for (var i = 0; i < _workcell.Objects.Length; i++)
+            {
+                poses.Add(frame.Decide(i));
+            }
+        }
+        finally
+        {
+            // The caller may dispose the image once this returns: a baseline started beside the model must be done with it.
+            frame.WaitForBaseline();
+        }
+
+        _lastFrameNeededBaseline = frame.BaselineNeeded;
         return new FrameEstimate(poses.MoveToImmutable(), frame.Preprocess, frame.Inference, frame.Pnp, frame.BaselineTime);
     }
 
-    /// <summary>State of one image: the baseline runs at most once, and only when the policy needs it.</summary>
+    /// <summary>State of one image: the baseline runs at most once, and only when the policy needs it (or beside the model).</summary>
     private sealed class FrameWork(PoseEstimator owner, Mat image, CameraIntrinsics camera, CancellationToken cancellationToken)
     {
         private ImmutableArray<PoseEstimate?> _baseline;
+        private Task<(ImmutableArray<PoseEstimate?> Poses, TimeSpan Elapsed)>? _besideModel;
 
         public TimeSpan Preprocess { get; private set; }
 
@@ -101,6 +125,20 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         public TimeSpan Pnp { get; private set; }
 
         public TimeSpan BaselineTime { get; private set; }
+
+        /// <summary>Whether a decision asked for the baseline (whether or not it had already started).</summary>
+        public bool BaselineNeeded { get; private set; }
+
+        /// <summary>Runs the baseline on the thread pool while this thread runs the model.</summary>
+        public void StartBaseline() => _besideModel = Task.Run(RunBaseline, cancellationToken);
+
+        public void WaitForBaseline()
+        {
+            if (_besideModel is { IsCompleted: false } running)
+            {
+                ((IAsyncResult)running).AsyncWaitHandle.WaitOne();
+            }
+        }
 
         public ObjectPose Decide(int index)
         {
@@ -136,25 +174,29 @@ internal sealed partial class PoseEstimator : IPoseEstimator
 
         private PoseEstimate? BaselineFor(int index)
         {
+            BaselineNeeded = true;
             if (_baseline.IsDefault)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var start = owner._time.GetTimestamp();
-                try
-                {
-                    _baseline = owner._baseline.Estimate(image, camera, owner._workcell.Objects);
-                }
-                catch (Exception ex) when (ex is OpenCVException or InvalidOperationException or ArgumentException)
-                {
-                    owner._metrics.Error(PoseMetrics.StageBaseline);
-                    LogBaselineFailed(owner._logger, ex);
-                    _baseline = [.. Enumerable.Repeat<PoseEstimate?>(null, owner._workcell.Objects.Length)];
-                }
-
-                BaselineTime = owner._time.GetElapsedTime(start);
+                (_baseline, BaselineTime) = _besideModel is { } started ? started.GetAwaiter().GetResult() : RunBaseline();
             }
 
             return _baseline[index];
+        }
+
+        private (ImmutableArray<PoseEstimate?> Poses, TimeSpan Elapsed) RunBaseline()
+        {
+            var start = owner._time.GetTimestamp();
+            try
+            {
+                return (owner._baseline.Estimate(image, camera, owner._workcell.Objects), owner._time.GetElapsedTime(start));
+            }
+            catch (Exception ex) when (ex is OpenCVException or InvalidOperationException or ArgumentException)
+            {
+                owner._metrics.Error(PoseMetrics.StageBaseline);
+                LogBaselineFailed(owner._logger, ex);
+                return ([.. Enumerable.Repeat<PoseEstimate?>(null, owner._workcell.Objects.Length)], owner._time.GetElapsedTime(start));
+            }
         }
 
         private (PoseEstimate? Estimate, FallbackReason Reason) RunModel(TargetObject target)

@@ -28,11 +28,13 @@ internal sealed class EstimatorUnderTest : IAsyncDisposable
     public T Service<T>(string? key)
         where T : notnull => _services.GetRequiredKeyedService<T>(key);
 
-    public static async Task<EstimatorUnderTest> CreateAsync(string policy, string? modelPath, TimeProvider? clock = null, int warmupRuns = 1)
+    public static async Task<EstimatorUnderTest> CreateAsync(
+        string policy, string? modelPath, TimeProvider? clock = null, int warmupRuns = 1, string baselineScheduling = "after-model")
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["EdgePose:Pipeline:FallbackPolicy"] = policy,
+            ["EdgePose:Pipeline:BaselineScheduling"] = baselineScheduling,
             ["EdgePose:Inference:ModelPath"] = modelPath ?? "",
             ["EdgePose:Inference:WatchModelFile"] = "false",
             ["EdgePose:Inference:WarmupRuns"] = warmupRuns.ToString(System.Globalization.CultureInfo.InvariantCulture),

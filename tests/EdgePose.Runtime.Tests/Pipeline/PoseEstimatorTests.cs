@@ -91,6 +91,33 @@ public sealed class PoseEstimatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_baseline_run_beside_the_model_after_a_fallback_serves_what_it_serves_after_the_model()
+    {
+        var unsure = Scenes.Model(_directory, Scenes.MarkerFacing, b => b with { Scores = [.. Enumerable.Repeat(0.35f, 9)] });
+        await using var after = await EstimatorUnderTest.CreateAsync("model-with-fallback", unsure);
+        await using var beside = await EstimatorUnderTest.CreateAsync("model-with-fallback", unsure, baselineScheduling: "beside-model-after-fallback");
+
+        // The first frame has no fallback before it; the next ones start the baseline beside the model.
+        for (var frame = 0; frame < 3; frame++)
+        {
+            using var scene = Scenes.Render(Scenes.MarkerFacing);
+            var expected = Assert.Single(after.Estimator.Estimate(scene.Image, InferenceTestKit.Camera).Poses);
+            var estimate = beside.Estimator.Estimate(scene.Image, InferenceTestKit.Camera);
+            var actual = Assert.Single(estimate.Poses);
+
+            Assert.Equal(PoseSource.Baseline, actual.Source);
+            Assert.Equal(FallbackReason.ModelLowConfidence, actual.FallbackReason);
+            Assert.Equal(expected.Estimate!.Pose, actual.Estimate!.Pose);
+            Assert.True(estimate.Baseline > TimeSpan.Zero && estimate.Inference > TimeSpan.Zero);
+        }
+
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var last = Scenes.Render(Scenes.MarkerFacing);
+        Assert.ThrowsAny<OperationCanceledException>(() => beside.Estimator.Estimate(last.Image, InferenceTestKit.Camera, cancelled.Token));
+    }
+
+    [Fact]
     public async Task Model_only_never_falls_back()
     {
         await using var under = await EstimatorUnderTest.CreateAsync("model-only", _directory.File("missing.onnx"));
