@@ -43,7 +43,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         return [.. results];
     }
 
-    /// <summary>T_camera_object from the four detected marker corners (TL, TR, BR, BL), or null when PnP fails.</summary>
+    /// <summary>T_camera_object from the four detected marker corners (TL, TR, BR, BL), or null when PnP fails or the pose is too unsure to serve.</summary>
     internal static PoseEstimate? EstimateFromCorners(
         FiducialMarker marker, IReadOnlyList<Point2d> imageCorners, CameraIntrinsics camera, BaselineOptions options, GraspTolerance tolerance)
     {
@@ -74,7 +74,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         var confidence = Math.Clamp(1 - (rms / options.MaxReprojectionErrorPx), 0, 1)
             * (ambiguous ? options.AmbiguousConfidenceFactor : 1)
             * tolerance.Confidence(covariance);
-        return new PoseEstimate(objectPose, covariance, rms, confidence, ambiguous);
+        return confidence < options.ConfidenceThreshold ? null : new PoseEstimate(objectPose, covariance, rms, confidence, ambiguous);
     }
 
     /// <summary>

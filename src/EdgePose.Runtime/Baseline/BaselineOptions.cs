@@ -20,6 +20,12 @@ public sealed class BaselineOptions
     /// <summary>Confidence multiplier for rotation-ambiguous poses.</summary>
     [Range(0, 1)] public double AmbiguousConfidenceFactor { get; set; } = 0.5;
 
+    /// <summary>
+    /// A marker pose below this confidence is not served: nearly all such poses miss 1 cm or 5° (far or grazing markers
+    /// that four corners pin down poorly). Chosen on the validation split with the bundled model (models/MODEL_CARD.md).
+    /// </summary>
+    [Range(0, 1)] public double ConfidenceThreshold { get; set; } = 0.15;
+
     /// <summary>ArUco's own corner refinement; with <see cref="FitCornersToEdges"/> it only seeds the edge fit.</summary>
     public CornerRefineMethod CornerRefinement { get; set; } = CornerRefineMethod.Subpix;
 

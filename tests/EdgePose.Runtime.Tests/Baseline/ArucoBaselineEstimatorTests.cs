@@ -129,8 +129,10 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
     {
         var faceOnFar = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0, 0), Math.PI + 0.05), new Vec3(0.01, 0, 1.0));
         var tiltedNear = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(1, 0.3, 0), Math.PI + 0.7), new Vec3(0, 0, 0.35));
-        var far = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(faceOnFar, 1), Camera, new BaselineOptions(), GraspTolerance.Default);
-        var near = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(tiltedNear, 2), Camera, new BaselineOptions(), GraspTolerance.Default);
+        // Every pose, however unsure, to compare their confidences.
+        var serveAll = new BaselineOptions { ConfidenceThreshold = 0 };
+        var far = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(faceOnFar, 1), Camera, serveAll, GraspTolerance.Default);
+        var near = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, NoisyCorners(tiltedNear, 2), Camera, serveAll, GraspTolerance.Default);
 
         Assert.NotNull(far);
         Assert.NotNull(near);
@@ -166,9 +168,12 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
         Assert.True(estimate.Pose.PositionErrorTo(pose) < 1e-6);
 
         exact[0] = new OpenCvSharp.Point2d(exact[0].X + 12, exact[0].Y - 9);
-        var bad = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions(), GraspTolerance.Default);
+        var bad = ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions { ConfidenceThreshold = 0 }, GraspTolerance.Default);
         Assert.NotNull(bad);
         Assert.Equal(0, bad.Confidence);
+
+        // Below Baseline:ConfidenceThreshold (0.15 by default) the pose is not served at all.
+        Assert.Null(ArucoBaselineEstimator.EstimateFromCorners(Box.Marker, exact, Camera, new BaselineOptions(), GraspTolerance.Default));
     }
 
     [Fact]
