@@ -48,8 +48,11 @@ public sealed class MutualTlsTests : IDisposable
         Assert.False(string.IsNullOrEmpty(await StatusWith(daemon, ca, allowedBySan)));
         foreach (var refused in new[] { serverUsageOnly, notOnTheList })
         {
+            // In TLS 1.3 the client's handshake completes before the server has checked the client's certificate, so its
+            // refusal (an alert) reaches the client either while the connection is set up (UNAVAILABLE) or once the
+            // request is on its way (INTERNAL, the stream broken mid-call): which one is a race, seen both ways here.
             var ex = await Assert.ThrowsAsync<RpcException>(() => StatusWith(daemon, ca, refused));
-            Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+            Assert.True(ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal, $"{ex.StatusCode}: {ex.Status.Detail}");
         }
     }
 
