@@ -16,6 +16,17 @@ internal static class RenderedFrames
         return [.. Enumerable.Range(first, count).Select(i => renderer.Render(i))];
     }
 
+    /// <summary>
+    /// Consecutive frames of the synthetic camera's scripted path at 30 fps (markers hidden only where the view hides
+    /// them): what a live loop sees, where each frame's marker is near the previous frame's.
+    /// </summary>
+    public static List<RenderedScene> RenderSequence(int count)
+    {
+        var workcell = Workcell.Default;
+        using var renderer = new SyntheticSceneRenderer(new SyntheticSceneOptions { Trajectory = TrajectoryKind.Scripted, Seed = 7 }, workcell.Camera, workcell.Objects);
+        return [.. Enumerable.Range(0, count).Select(i => renderer.Render(i))];
+    }
+
     /// <summary>Each frame letterboxed exactly as the daemon does it, copied out into pinned buffers an engine reads.</summary>
     public static float[][] Letterbox(IReadOnlyList<RenderedScene> scenes, ModelContract contract)
     {

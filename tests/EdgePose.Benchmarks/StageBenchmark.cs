@@ -76,18 +76,31 @@ internal static class StageBenchmark
             output.WriteLine($"  whole estimate           {Stats.Milliseconds(total)}  → {1 / Stats.Median(total):0} frames/s single-threaded");
         }
 
-        await FallbackFramesAsync(images, modelPath, output);
         images.ForEach(i => i.Dispose());
+        var sequence = RenderedFrames.RenderSequence(frames);
+        await FallbackFramesAsync(sequence, modelPath, output);
+        sequence.ForEach(i => i.Dispose());
         return 0;
     }
 
     /// <summary>
-    /// The default policy's frames split by whether the baseline answered, with the baseline after the model and beside
-    /// it (after a fallback): what a fallback frame costs against max(model, baseline) + PnP, and what a wrong guess costs.
+    /// On a live sequence (the scripted path, where the baseline searches first around the previous frame's marker): the
+    /// baseline alone, then the default policy's frames split by whether the baseline answered, with the baseline after
+    /// the model and beside it (after a fallback): what a fallback frame costs against max(model, baseline) + PnP, and
+    /// what a wrong guess costs.
     /// </summary>
     private static async Task FallbackFramesAsync(List<RenderedScene> images, string? modelPath, TextWriter output)
     {
         var workcell = Workcell.Default;
+        output.WriteLine($"-- {images.Count} consecutive frames of the scripted path at 30 fps --");
+        await using (var baselineOnly = Services("baseline-only", modelPath))
+        {
+            var estimator = baselineOnly.GetRequiredService<IPoseEstimator>();
+            var times = images.Select(scene => estimator.Estimate(scene.Image, workcell.Camera).Baseline.TotalSeconds).ToList();
+            output.WriteLine($"== baseline-only on the sequence");
+            output.WriteLine($"  baseline (detect + PnP)  {Stats.Milliseconds(times)}");
+        }
+
         foreach (var scheduling in new[] { "after-model", "beside-model-after-fallback" })
         {
             await using var services = Services("model-with-fallback", modelPath, scheduling);

@@ -9,7 +9,11 @@ using OpenCvSharp.Aruco;
 namespace EdgePose.Runtime.Baseline;
 
 /// <summary>ArUco detection + IPPE_SQUARE PnP per object marker, with the planar flip ambiguity made explicit.</summary>
-internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspTolerance tolerance) : IBaselineEstimator, IDisposable
+/// <param name="searchNearLastSeen">
+/// Search each image first around where the previous one had the markers: for a live camera's consecutive frames.
+/// </param>
+internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspTolerance tolerance, bool searchNearLastSeen = false)
+    : IBaselineEstimator, IDisposable
 {
     /// <summary>A flip guess closer than this to the solution is the face-on case, where both tilts fit by construction.</summary>
     private const double FaceOnFlipDegrees = 2;
@@ -17,7 +21,17 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
     /// <summary>A refined flip that lands this close to the best solution found no second minimum.</summary>
     private const double SameSolutionDegrees = 0.5;
 
+    /// <summary>Pixels beyond half the markers' size that the region searched first extends by: motion between frames.</summary>
+    private const int SearchMarginPx = 24;
+
     private readonly ConcurrentDictionary<PredefinedDictionaryType, Lazy<MarkerDetector>> _detectors = new();
+
+    /// <summary>Whether the last detection found its markers in the region searched first (for tests).</summary>
+    internal bool LastSearchWasLocal { get; private set; }
+
+    // Where the previous image had all of the workcell's markers of a dictionary (with searchNearLastSeen). An unrelated
+    // image's region only costs a search of that region before the whole image is searched.
+    private readonly ConcurrentDictionary<PredefinedDictionaryType, Rect> _lastSeen = new();
 
     public ImmutableArray<PoseEstimate?> Estimate(Mat image, CameraIntrinsics camera, ImmutableArray<TargetObject> objects)
     {
@@ -29,7 +43,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
             var marker = objects[i].Marker;
             if (!detections.TryGetValue(marker.Dictionary, out var found))
             {
-                found = Detector(marker.Dictionary).Detect(image);
+                found = Detect(image, marker.Dictionary, objects);
                 detections.Add(marker.Dictionary, found);
             }
 
@@ -55,7 +69,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         }
 
         var flipGuess = FlipAboutLineOfSight(best.Pose);
-        var flipped = PnpSolver.Solve(cornersInMarker, imageCorners, camera, SolvePnPMethod.Iterative, flipGuess);
+        var flipped = PnpSolver.SolveFrom(cornersInMarker, imageCorners, camera, flipGuess);
         if (flipped is not null && flipped.RmsReprojectionErrorPx < best.RmsReprojectionErrorPx)
         {
             (best, flipped) = (flipped, best);
@@ -75,6 +89,60 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
             * (ambiguous ? options.AmbiguousConfidenceFactor : 1)
             * tolerance.Confidence(covariance);
         return confidence < options.ConfidenceThreshold ? null : new PoseEstimate(objectPose, covariance, rms, confidence, ambiguous);
+    }
+
+    /// <summary>
+    /// The dictionary's markers: first only around where the previous image had all of this workcell's markers of that
+    /// dictionary (a live camera's next frame has them nearby), and in the whole image when that region does not show
+    /// every one of them again. Detection and edge fitting are local to each marker, so the corners are the same.
+    /// </summary>
+    private (Point2d[][] Corners, int[] Ids) Detect(Mat image, PredefinedDictionaryType dictionary, ImmutableArray<TargetObject> objects)
+    {
+        var detector = Detector(dictionary);
+        var wanted = objects.Where(o => o.Marker.Dictionary == dictionary).Select(o => o.Marker.Id).ToArray();
+        var imageRect = new Rect(0, 0, image.Width, image.Height);
+        if (searchNearLastSeen && _lastSeen.TryGetValue(dictionary, out var around) && (around & imageRect) == around && around.Width > 0)
+        {
+            var local = detector.Detect(image, around);
+            if (wanted.All(local.Ids.Contains))
+            {
+                _lastSeen[dictionary] = SearchRegion(local, wanted, imageRect);
+                LastSearchWasLocal = true;
+                return local;
+            }
+        }
+
+        LastSearchWasLocal = false;
+
+        var whole = detector.Detect(image, imageRect);
+        if (!searchNearLastSeen)
+        {
+            return whole;
+        }
+
+        if (wanted.All(whole.Ids.Contains))
+        {
+            _lastSeen[dictionary] = SearchRegion(whole, wanted, imageRect);
+        }
+        else
+        {
+            _lastSeen.TryRemove(dictionary, out _);
+        }
+
+        return whole;
+    }
+
+    /// <summary>The wanted markers' bounding box, widened by half its size and <see cref="SearchMarginPx"/> for motion, within the image.</summary>
+    private static Rect SearchRegion((Point2d[][] Corners, int[] Ids) found, int[] wanted, Rect image)
+    {
+        var corners = found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id)).SelectMany(x => found.Corners[x.m]).ToArray();
+        var (left, top) = (corners.Min(c => c.X), corners.Min(c => c.Y));
+        var (right, bottom) = (corners.Max(c => c.X), corners.Max(c => c.Y));
+        var marginX = ((right - left) / 2) + SearchMarginPx;
+        var marginY = ((bottom - top) / 2) + SearchMarginPx;
+        var region = Rect.FromLTRB(
+            (int)Math.Floor(left - marginX), (int)Math.Floor(top - marginY), (int)Math.Ceiling(right + marginX), (int)Math.Ceiling(bottom + marginY));
+        return region & image;
     }
 
     /// <summary>
@@ -122,17 +190,19 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
             _detector = new ArucoDetector(_dictionary, parameters, new RefineParameters());
         }
 
-        public (Point2d[][] Corners, int[] Ids) Detect(Mat image)
+        /// <summary>The markers inside <paramref name="region"/> of the image, their corners in whole-image pixels.</summary>
+        public (Point2d[][] Corners, int[] Ids) Detect(Mat image, Rect region)
         {
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
 
                 // Converted once here so detection and edge fitting read the same grey image.
-                var gray = image;
+                using var view = image.SubMat(region);
+                var gray = view;
                 if (image.Channels() != 1)
                 {
-                    Cv2.CvtColor(image, _gray, image.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
+                    Cv2.CvtColor(view, _gray, image.Channels() == 4 ? ColorConversionCodes.BGRA2GRAY : ColorConversionCodes.BGR2GRAY);
                     gray = _gray;
                 }
 
@@ -144,6 +214,11 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
                     if (_fitEdges)
                     {
                         MarkerEdgeRefiner.Refine(gray, corners[m], _cellsPerSide);
+                    }
+
+                    for (var c = 0; c < corners[m].Length; c++)
+                    {
+                        corners[m][c] = new Point2d(corners[m][c].X + region.X, corners[m][c].Y + region.Y);
                     }
                 }
 

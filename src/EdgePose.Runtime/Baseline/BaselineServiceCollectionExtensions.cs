@@ -16,13 +16,16 @@ public static class BaselineServiceCollectionExtensions
             Enum.IsDefined(o.CornerRefinement)
                 ? []
                 : [SettingFailure.Format($"{BaselineOptions.SectionName}:CornerRefinement", o.CornerRefinement, $"must be one of {string.Join(", ", Enum.GetNames(o.CornerRefinement.GetType()))}.")]);
-        services.AddSingleton<IBaselineEstimator>(sp => Create(sp));
-        // A second detector (and grey buffer) for on-demand requests, so they never queue on the live loop's.
+        services.AddSingleton<IBaselineEstimator>(sp => Create(sp, searchNearLastSeen: true));
+        // A second detector (and grey buffer) for on-demand requests, so they never queue on the live loop's. Their images
+        // are unrelated to each other: each is searched whole, so the same image always gives the same answer.
         services.AddKeyedSingleton<IBaselineEstimator>(
-            PoseEstimators.OnDemand, (sp, _) => Create(sp));
+            PoseEstimators.OnDemand, (sp, _) => Create(sp, searchNearLastSeen: false));
         return services;
     }
 
-    private static ArucoBaselineEstimator Create(IServiceProvider services) => new(
-        services.GetRequiredService<IOptions<BaselineOptions>>().Value, services.GetRequiredService<IOptions<InferenceOptions>>().Value.Tolerance);
+    private static ArucoBaselineEstimator Create(IServiceProvider services, bool searchNearLastSeen) => new(
+        services.GetRequiredService<IOptions<BaselineOptions>>().Value,
+        services.GetRequiredService<IOptions<InferenceOptions>>().Value.Tolerance,
+        searchNearLastSeen);
 }
