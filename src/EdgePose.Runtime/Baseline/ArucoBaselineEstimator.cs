@@ -24,6 +24,9 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
     /// <summary>Pixels beyond half the markers' size that the region searched first extends by: motion between frames.</summary>
     private const int SearchMarginPx = 24;
 
+    /// <summary>How far inside the region searched first a marker must lie to be taken from it (see WellInside).</summary>
+    private const int RegionBorderPx = 12;
+
     private readonly ConcurrentDictionary<PredefinedDictionaryType, Lazy<MarkerDetector>> _detectors = new();
 
     /// <summary>Whether the last detection found its markers in the region searched first (for tests).</summary>
@@ -104,7 +107,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         if (searchNearLastSeen && _lastSeen.TryGetValue(dictionary, out var around) && (around & imageRect) == around && around.Width > 0)
         {
             var local = detector.Detect(image, around);
-            if (wanted.All(local.Ids.Contains))
+            if (wanted.All(local.Ids.Contains) && WellInside(local, wanted, around, imageRect))
             {
                 _lastSeen[dictionary] = SearchRegion(local, wanted, imageRect);
                 LastSearchWasLocal = true;
@@ -130,6 +133,22 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         }
 
         return whole;
+    }
+
+    /// <summary>
+    /// Whether every wanted marker lies at least <see cref="RegionBorderPx"/> inside the region (where the region's edge
+    /// is not the image's): near a cut edge, sub-pixel refinement and edge fitting would see less of the image than a
+    /// whole-image search, and the corners could differ.
+    /// </summary>
+    private static bool WellInside((Point2d[][] Corners, int[] Ids) found, int[] wanted, Rect region, Rect image)
+    {
+        var left = region.Left > image.Left ? region.Left + RegionBorderPx : double.NegativeInfinity;
+        var top = region.Top > image.Top ? region.Top + RegionBorderPx : double.NegativeInfinity;
+        var right = region.Right < image.Right ? region.Right - RegionBorderPx : double.PositiveInfinity;
+        var bottom = region.Bottom < image.Bottom ? region.Bottom - RegionBorderPx : double.PositiveInfinity;
+        return found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id))
+            .SelectMany(x => found.Corners[x.m])
+            .All(c => c.X >= left && c.X <= right && c.Y >= top && c.Y <= bottom);
     }
 
     /// <summary>The wanted markers' bounding box, widened by half its size and <see cref="SearchMarginPx"/> for motion, within the image.</summary>
