@@ -72,6 +72,18 @@ internal static class SymmetricEigen
             }
         }
 
+        Span<double> atb = stackalloc double[n];
+        for (var c = 0; c < n; c++)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < m; k++)
+            {
+                sum += a[(k * n) + c] * b[k];
+            }
+
+            atb[c] = sum;
+        }
+
         Decompose(normal, vectors, n);
         var largest = Math.Abs(normal[0]);
         for (var e = 0; e < n; e++)
@@ -83,13 +95,7 @@ internal static class SymmetricEigen
             {
                 for (var c = 0; c < n; c++)
                 {
-                    var atb = 0.0;
-                    for (var k = 0; k < m; k++)
-                    {
-                        atb += a[(k * n) + c] * b[k];
-                    }
-
-                    dot += vectors[(c * n) + e] * atb;
+                    dot += vectors[(c * n) + e] * atb[c];
                 }
 
                 dot /= eigenvalue;

@@ -97,64 +97,63 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
     /// <summary>
     /// The dictionary's markers: first only around where the previous image had all of this workcell's markers of that
     /// dictionary (a live camera's next frame has them nearby), and in the whole image when that region does not show
-    /// every one of them again. Detection and edge fitting are local to each marker, so the corners are the same.
+    /// every one of them again. Detection and edge fitting are local to each marker, so the corners agree with a
+    /// whole-image search to within sub-pixel refinement's tolerance.
     /// </summary>
     private (Point2d[][] Corners, int[] Ids) Detect(Mat image, PredefinedDictionaryType dictionary, ImmutableArray<TargetObject> objects)
     {
         var detector = Detector(dictionary);
-        var wanted = objects.Where(o => o.Marker.Dictionary == dictionary).Select(o => o.Marker.Id).ToArray();
         var imageRect = new Rect(0, 0, image.Width, image.Height);
-        if (searchNearLastSeen && _lastSeen.TryGetValue(dictionary, out var around) && (around & imageRect) == around && around.Width > 0)
+        if (!searchNearLastSeen)
+        {
+            return detector.Detect(image, imageRect);
+        }
+
+        var wanted = objects.Where(o => o.Marker.Dictionary == dictionary).Select(o => o.Marker.Id).ToArray();
+        (Point2d[][] Corners, int[] Ids)? inRegion = null;
+        if (_lastSeen.TryGetValue(dictionary, out var around) && (around & imageRect) == around && around.Width > 0)
         {
             var local = detector.Detect(image, around);
-            if (wanted.All(local.Ids.Contains) && WellInside(local, wanted, around, imageRect))
+            if (wanted.All(local.Ids.Contains) && WellInside(WantedCorners(local, wanted), around, imageRect))
             {
-                _lastSeen[dictionary] = SearchRegion(local, wanted, imageRect);
-                LastSearchWasLocal = true;
-                return local;
+                inRegion = local;
             }
         }
 
-        LastSearchWasLocal = false;
-
-        var whole = detector.Detect(image, imageRect);
-        if (!searchNearLastSeen)
+        LastSearchWasLocal = inRegion is not null;
+        var found = inRegion ?? detector.Detect(image, imageRect);
+        if (wanted.All(found.Ids.Contains))
         {
-            return whole;
-        }
-
-        if (wanted.All(whole.Ids.Contains))
-        {
-            _lastSeen[dictionary] = SearchRegion(whole, wanted, imageRect);
+            _lastSeen[dictionary] = SearchRegion(WantedCorners(found, wanted), imageRect);
         }
         else
         {
             _lastSeen.TryRemove(dictionary, out _);
         }
 
-        return whole;
+        return found;
     }
 
+    private static Point2d[] WantedCorners((Point2d[][] Corners, int[] Ids) found, int[] wanted) =>
+        [.. found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id)).SelectMany(x => found.Corners[x.m])];
+
     /// <summary>
-    /// Whether every wanted marker lies at least <see cref="RegionBorderPx"/> inside the region (where the region's edge
-    /// is not the image's): near a cut edge, sub-pixel refinement and edge fitting would see less of the image than a
+    /// Whether every corner lies at least <see cref="RegionBorderPx"/> inside the region (where the region's edge is not
+    /// the image's): near a cut edge, sub-pixel refinement and edge fitting would see less of the image than a
     /// whole-image search, and the corners could differ.
     /// </summary>
-    private static bool WellInside((Point2d[][] Corners, int[] Ids) found, int[] wanted, Rect region, Rect image)
+    private static bool WellInside(Point2d[] corners, Rect region, Rect image)
     {
         var left = region.Left > image.Left ? region.Left + RegionBorderPx : double.NegativeInfinity;
         var top = region.Top > image.Top ? region.Top + RegionBorderPx : double.NegativeInfinity;
         var right = region.Right < image.Right ? region.Right - RegionBorderPx : double.PositiveInfinity;
         var bottom = region.Bottom < image.Bottom ? region.Bottom - RegionBorderPx : double.PositiveInfinity;
-        return found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id))
-            .SelectMany(x => found.Corners[x.m])
-            .All(c => c.X >= left && c.X <= right && c.Y >= top && c.Y <= bottom);
+        return corners.All(c => c.X >= left && c.X <= right && c.Y >= top && c.Y <= bottom);
     }
 
-    /// <summary>The wanted markers' bounding box, widened by half its size and <see cref="SearchMarginPx"/> for motion, within the image.</summary>
-    private static Rect SearchRegion((Point2d[][] Corners, int[] Ids) found, int[] wanted, Rect image)
+    /// <summary>The corners' bounding box, widened by half its size and <see cref="SearchMarginPx"/> for motion, within the image.</summary>
+    private static Rect SearchRegion(Point2d[] corners, Rect image)
     {
-        var corners = found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id)).SelectMany(x => found.Corners[x.m]).ToArray();
         var (left, top) = (corners.Min(c => c.X), corners.Min(c => c.Y));
         var (right, bottom) = (corners.Max(c => c.X), corners.Max(c => c.Y));
         var marginX = ((right - left) / 2) + SearchMarginPx;
