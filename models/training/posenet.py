@@ -143,27 +143,54 @@ class PoseNet(nn.Module):
         return soft_argmax(self.refiner(crops))
 
 
+# The exported graph's inference recipe, chosen on the validation splits (MODEL_CARD.md): how many times the refiner
+# reframes, and in how many crops, shifted diagonally by VIEW_SHIFT of the crop's side, the last pass looks at the object
+# (their keypoints averaged: each view errs a little differently, much as the locator's framing does).
+REFINE_PASSES = 3
+VIEWS = 4
+VIEW_SHIFT = 0.04
+
+
+def view_offsets(views, dtype=torch.float32):
+    """Crop-centre offsets [views, 2] in crop sides: none for one view, the four diagonals, and the centre for five."""
+    diagonals = [(VIEW_SHIFT, VIEW_SHIFT), (-VIEW_SHIFT, VIEW_SHIFT), (VIEW_SHIFT, -VIEW_SHIFT), (-VIEW_SHIFT, -VIEW_SHIFT)]
+    return torch.tensor({1: [(0.0, 0.0)], 4: diagonals, 5: [(0.0, 0.0)] + diagonals}[views], dtype=dtype)
+
+
 class ContractHead(nn.Module):
     """The whole inference path as the runtime runs it: full input -> locator -> crop -> refiner -> input coordinates.
 
-    With refine_passes=2 the refiner runs again on a crop re-centred and re-sized on its own keypoints: the locator's
-    crop only has to contain the object, the second one is framed as the refiner was trained to see it."""
+    With refine_passes > 1 the refiner runs again on a crop re-centred and re-sized on its own keypoints: the locator's
+    crop only has to contain the object, the later ones are framed as the refiner was trained to see it. The last pass
+    looks through `views` shifted crops at once (one grid_sample, one refiner batch) and averages what they find."""
 
-    def __init__(self, net, refine_passes=1):
+    def __init__(self, net, refine_passes=REFINE_PASSES, views=VIEWS):
         super().__init__()
         self.net = net
         self.refine_passes = refine_passes
+        self.register_buffer("offsets", view_offsets(views), persistent=False)
 
     def forward(self, image):
         centre, side = self.net.locate(F.avg_pool2d(image, LOCATOR_POOL))
         input_size = torch.tensor([INPUT_WIDTH, INPUT_HEIGHT], dtype=image.dtype, device=image.device)
-        for refine_pass in range(self.refine_passes):
+        for refine_pass in range(self.refine_passes - 1):
             if refine_pass > 0:
                 centre, side = crop_box(keypoints)
-            local, _, peak = self.net.refine(cut_crops(image, centre, side))
+            local, _, _ = self.net.refine(cut_crops(image, centre, side))
             keypoints = uncrop(local, centre, side, input_size)
+        if self.refine_passes > 1:
+            centre, side = crop_box(keypoints)
+        n, views = image.shape[0], self.offsets.shape[0]
+        # Every view's crop of one image stacked into one tall crop: one grid_sample, no copies of the image.
+        centres = (centre.unsqueeze(1) + self.offsets.unsqueeze(0) * side.view(n, 1, 1) / input_size).reshape(n * views, 2)
+        sides = side.view(n, 1).expand(n, views).reshape(n * views)
+        grid = crop_grid(centres, sides).reshape(n, views * CROP, CROP, 2)
+        crops = F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        crops = crops.reshape(n, image.shape[1], views, CROP, CROP).transpose(1, 2).reshape(n * views, image.shape[1], CROP, CROP)
+        local, _, peak = self.net.refine(crops)
+        keypoints = uncrop(local, centres, sides, input_size).reshape(n, views, KEYPOINTS, 2).mean(dim=1)
         # Confidence: the refiner's peak logit, trained to say whether the keypoint is within 2% of the crop.
-        return keypoints, torch.sigmoid(peak)
+        return keypoints, torch.sigmoid(peak.reshape(n, views, KEYPOINTS).mean(dim=1))
 
 
 def contract_metadata(object_id, version):
@@ -187,10 +214,10 @@ def contract_metadata(object_id, version):
     }
 
 
-def export(net, path, object_id="box", version="untrained", refine_passes=1):
+def export(net, path, object_id="box", version="untrained", refine_passes=REFINE_PASSES, views=VIEWS):
     import onnx
 
-    head = ContractHead(net, refine_passes).eval()
+    head = ContractHead(net, refine_passes, views).eval()
     dummy = torch.zeros(1, 3, INPUT_HEIGHT, INPUT_WIDTH)
     # Opset 16 for GridSample (the crop).
     inputs, outputs = CONTRACT["input"], CONTRACT["outputs"]

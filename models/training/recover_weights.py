@@ -14,7 +14,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from posenet import ContractHead, PoseNet
+from posenet import REFINE_PASSES, VIEWS, ContractHead, PoseNet
 from train import normalise, read_split
 
 
@@ -47,12 +47,13 @@ def main():
     parser.add_argument("--onnx", required=True)
     parser.add_argument("--data", required=True, help="dataset with a train split (frames for the BatchNorm statistics)")
     parser.add_argument("--frames", type=int, default=128)
-    parser.add_argument("--refine-passes", type=int, default=2, choices=(1, 2))
+    parser.add_argument("--refine-passes", type=int, default=REFINE_PASSES, choices=(1, 2, 3))
+    parser.add_argument("--views", type=int, default=VIEWS, choices=(1, 4, 5))
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
     net = PoseNet().eval()
-    head = ContractHead(net, args.refine_passes).eval()
+    head = ContractHead(net, args.refine_passes, args.views).eval()
     frames = read_split(args.data, "train", args.frames, full_frames=True)["frames"]
     images = normalise(frames, "cpu").contiguous()
     convs = conv_call_order(head, images[:1])

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from posenet import (CORNERS, CROP_MARGIN, EXTENT_UNIT_PX, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINTS, LOCATOR_POOL, MEAN,
-                     MIN_CROP_PX, STD, ContractHead, PoseNet, cut_crops, export, locator_outputs, soft_argmax, uncrop)
+                     MIN_CROP_PX, REFINE_PASSES, STD, VIEWS, ContractHead, PoseNet, cut_crops, export, locator_outputs,
+                     soft_argmax, uncrop)
 
 # How far the refiner's training crops stray from the true box, in crop sides: covers the locator's errors.
 CROP_SHIFT = 0.08
@@ -350,66 +351,24 @@ def write_parity_fixture(head, root, split, out_dir, count=2):
         json.dump({"tolerance": 1e-4, "frames": entries}, f, indent=1)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="edgepose-lab render output (BOP layout) with train and test splits")
-    parser.add_argument("--train-split", default="train")
-    parser.add_argument("--test-split", default="test")
-    parser.add_argument("--out", required=True, help="ONNX file to write")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=32, help="frames per step for each of the two passes")
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--max-frames", type=int, default=None, help="use only the first N training frames (smoke runs)")
-    parser.add_argument("--max-test-frames", type=int, default=None)
-    parser.add_argument("--max-minutes", type=float, default=80, help="stop training (and export) after this long")
-    parser.add_argument("--eval-minutes", type=float, default=20, help="held-out metrics at most this often")
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
-    parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")
-    parser.add_argument("--init", default=None, help="start from these weights (a .pt written by an earlier run) instead of scratch")
-    parser.add_argument("--refine-passes", type=int, default=2, choices=(1, 2),
-                        help="refiner passes in the exported graph; 2 (a second crop framed on the first pass's keypoints) won on the validation split")
-    args = parser.parse_args()
-
-    started = time.time()
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    print(f"device {device}, threads {torch.get_num_threads()}", flush=True)
-
+def fit(args, net, test, device, started, evaluate):
+    """Trains both passes side by side until the epochs or --max-minutes run out: (last epoch, steps)."""
     train = read_split(args.data, args.train_split, args.max_frames, seed=args.seed)
-    test = read_split(args.data, args.test_split, args.max_test_frames, full_frames=True)
     frames = len(train["ids"])
     print(f"train {frames} frames ({train['ctx_flat'].nbytes / 1e9:.2f} GB of object windows), test {len(test['ids'])} "
           f"frames, loaded in {time.time() - started:.0f} s", flush=True)
     box_centres, box_extents = true_boxes(train["keypoints"])
     box_centres, box_log_extents = box_centres.to(device), torch.log(box_extents / EXTENT_UNIT_PX).float().to(device)
 
-    net = PoseNet()
-    if args.init:
-        net.load_state_dict(torch.load(args.init, map_location="cpu"))
-        print(f"initialised from {args.init}", flush=True)
-    net = net.to(device, memory_format=torch.channels_last)
-    head = ContractHead(net, args.refine_passes)
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(frames / args.batch)
     total_steps = steps_per_epoch * args.epochs
     rng = np.random.default_rng(args.seed)
     # Background crops only when the frames left room for any (a frame filled by the object has none).
     negatives = max(1, args.batch // 8) if len(train["neg_offsets"]) > 1 else 0
-    history, step, last_eval = [], 0, time.time()
+    step, last_eval = 0, time.time()
     deadline = started + args.max_minutes * 60
     stats = np.zeros(5)
-
-    def evaluate(epoch):
-        pred, scores = predict(head, test["frames"], device)
-        metrics = pose_metrics(pred, test["ids"], args.data, args.test_split)
-        metrics["mean_score"] = float(scores.mean())
-        metrics["refiner_on_true_boxes"] = pose_metrics(
-            refine_true_boxes(net, test["frames"], test["keypoints"], device), test["ids"], args.data, args.test_split)
-        history.append({"epoch": epoch, "steps": step, "minutes": (time.time() - started) / 60, "test": metrics})
-        print(json.dumps(history[-1]), flush=True)
 
     epoch = -1
     for epoch in range(args.epochs):
@@ -449,17 +408,74 @@ def main():
             print("time budget reached; exporting what we have", flush=True)
             break
         if time.time() - last_eval > args.eval_minutes * 60:
-            evaluate(epoch)
+            evaluate(epoch, step)
             last_eval = time.time()
-    evaluate(epoch)
+    return epoch, step
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="edgepose-lab render output (BOP layout) with train and test splits")
+    parser.add_argument("--train-split", default="train")
+    parser.add_argument("--test-split", default="test")
+    parser.add_argument("--out", required=True, help="ONNX file to write")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--batch", type=int, default=32, help="frames per step for each of the two passes")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-frames", type=int, default=None, help="use only the first N training frames (smoke runs)")
+    parser.add_argument("--max-test-frames", type=int, default=None)
+    parser.add_argument("--max-minutes", type=float, default=80, help="stop training (and export) after this long")
+    parser.add_argument("--eval-minutes", type=float, default=20, help="held-out metrics at most this often")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
+    parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")
+    parser.add_argument("--init", default=None, help="start from these weights (a .pt written by an earlier run) instead of scratch")
+    parser.add_argument("--refine-passes", type=int, default=REFINE_PASSES, choices=(1, 2, 3),
+                        help="refiner passes in the exported graph, each after the first on a crop framed on the keypoints "
+                             "before it (posenet.REFINE_PASSES, chosen on the validation splits)")
+    parser.add_argument("--views", type=int, default=VIEWS, choices=(1, 4, 5),
+                        help="shifted crops the last pass averages (posenet.VIEWS)")
+    parser.add_argument("--export-only", action="store_true",
+                        help="no training: evaluate the --init weights, export them with this head and write the records")
+    args = parser.parse_args()
+    if args.export_only and not args.init:
+        parser.error("--export-only exports the weights given by --init")
+
+    started = time.time()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    print(f"device {device}, threads {torch.get_num_threads()}", flush=True)
+
+    test = read_split(args.data, args.test_split, args.max_test_frames, full_frames=True)
+    net = PoseNet()
+    if args.init:
+        net.load_state_dict(torch.load(args.init, map_location="cpu"))
+        print(f"initialised from {args.init}", flush=True)
+    net = net.to(device, memory_format=torch.channels_last)
+    head = ContractHead(net, args.refine_passes, args.views)
+    history = []
+
+    def evaluate(epoch, step):
+        pred, scores = predict(head, test["frames"], device)
+        metrics = pose_metrics(pred, test["ids"], args.data, args.test_split)
+        metrics["mean_score"] = float(scores.mean())
+        metrics["refiner_on_true_boxes"] = pose_metrics(
+            refine_true_boxes(net, test["frames"], test["keypoints"], device), test["ids"], args.data, args.test_split)
+        history.append({"epoch": epoch, "steps": step, "minutes": (time.time() - started) / 60, "test": metrics})
+        print(json.dumps(history[-1]), flush=True)
+
+    epoch, step = (-1, 0) if args.export_only else fit(args, net, test, device, started, evaluate)
+    evaluate(epoch, step)
 
     net = net.to("cpu", memory_format=torch.contiguous_format).eval()
     version = args.version or time.strftime("%Y%m%d") + f"-seed{args.seed}"
-    export(net, args.out, version=version, refine_passes=args.refine_passes)
+    export(net, args.out, version=version, refine_passes=args.refine_passes, views=args.views)
     # The weights themselves, so a later run can continue from here (--init) on a machine with more time or a GPU.
     torch.save(net.state_dict(), args.out + ".pt")
     if args.parity_fixture:
-        write_parity_fixture(ContractHead(net, args.refine_passes).eval(), args.data, args.test_split, args.parity_fixture)
+        write_parity_fixture(ContractHead(net, args.refine_passes, args.views).eval(), args.data, args.test_split, args.parity_fixture)
     with open(args.out + ".training.json", "w") as f:
         json.dump({"args": vars(args), "minutes": (time.time() - started) / 60, "steps": step, "history": history}, f, indent=1)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB) in {(time.time() - started) / 60:.1f} min", flush=True)

@@ -73,7 +73,7 @@ internal static partial class EngineBenchmark
             }
 
             rows.Add(Ort(modelPath, new OrtConfig(2, GraphOptimizationLevel.ORT_ENABLE_ALL, ExecutionMode.ORT_PARALLEL), inputs, contract, runs,
-                "2 inter-op threads; the graph is one chain (locator → crop → refiner → crop → refiner), little to overlap"));
+                "2 inter-op threads; the graph is one chain (locator → crop → refiner ×3, the last on four crops at once), little to overlap"));
             rows.AddRange(Variants(modelPath, scratch.FullName, inputs, contract, runs, reference));
             rows.AddRange(OpenCvDnn(modelPath, inputs, contract, runs));
             rows.AddRange(TorchEager(modelPath + ".pt", recipe, scratch.FullName, inputs, runs));

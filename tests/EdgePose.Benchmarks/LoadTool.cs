@@ -8,24 +8,58 @@ namespace EdgePose.Benchmarks;
 /// <summary>Load against a running daemon over loopback: GetLatestPose round trips under concurrency, and concurrent streams.</summary>
 internal static class LoadTool
 {
-    public static async Task<int> LatestPoseAsync(string target, IReadOnlyList<int> concurrencies, double seconds, TextWriter output)
+    /// <summary>
+    /// Back to back (closed loop), N clients measure the daemon's throughput: each waits for the others' calls queued before
+    /// its own, so the latency grows with N whatever the daemon does. At a fixed rate per client (open loop, like
+    /// controllers polling at their control rate) the calls in flight at a stall each show it, while a client's own timer
+    /// (which wakes a little late) does not count: latency is from send to answer.
+    /// </summary>
+    public static async Task<int> LatestPoseAsync(string target, IReadOnlyList<int> concurrencies, double seconds, double? rateHz, TextWriter output)
     {
-        using var channel = GrpcChannel.ForAddress($"http://{target}");
-        var client = new PoseService.PoseServiceClient(channel);
-        await client.GetLatestPoseAsync(new GetLatestPoseRequest());
-        output.WriteLine($"GetLatestPose round trip against {target}, {seconds} s per level, {Environment.ProcessorCount} cores shared with the daemon");
+        if (rateHz is <= 0)
+        {
+            output.WriteLine($"--rate-hz must be positive, not {rateHz}");
+            return 2;
+        }
+
+        using (var probe = GrpcChannel.ForAddress($"http://{target}"))
+        {
+            await new PoseService.PoseServiceClient(probe).GetLatestPoseAsync(new GetLatestPoseRequest());
+        }
+
+        // Seconds between one client's calls; 0: back to back.
+        var period = rateHz is { } rate ? 1 / rate : 0;
+        var pacing = rateHz is { } hz ? $"each client at {hz} Hz (open loop)" : "back to back (closed loop)";
+        output.WriteLine($"GetLatestPose round trip against {target}, {seconds} s per level, {pacing}, {Environment.ProcessorCount} cores visible");
         foreach (var clients in concurrencies)
         {
             var samples = new List<double>[clients];
             using var window = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
             await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
             {
+                // A connection each, as separate controllers would have: one HTTP/2 connection's frames are read in order.
+                using var own = GrpcChannel.ForAddress($"http://{target}");
+                var client = new PoseService.PoseServiceClient(own);
+                await client.GetLatestPoseAsync(new GetLatestPoseRequest());
                 samples[i] = [];
+                // Paced clients start spread over one period, as independent controllers would.
+                var next = Stopwatch.GetTimestamp() + (long)(i * period / clients * Stopwatch.Frequency);
                 while (!window.IsCancellationRequested)
                 {
-                    var watch = Stopwatch.StartNew();
+                    if (period > 0)
+                    {
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                        if (wait > TimeSpan.Zero)
+                        {
+                            await Task.Delay(wait, CancellationToken.None);
+                        }
+
+                        next += (long)(period * Stopwatch.Frequency);
+                    }
+
+                    var sent = Stopwatch.GetTimestamp();
                     await client.GetLatestPoseAsync(new GetLatestPoseRequest());
-                    samples[i].Add(watch.Elapsed.TotalSeconds);
+                    samples[i].Add(Stopwatch.GetElapsedTime(sent).TotalSeconds);
                 }
             }));
             var all = samples.SelectMany(s => s).ToList();

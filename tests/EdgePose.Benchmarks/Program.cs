@@ -22,8 +22,12 @@ pipeline.SetAction(r => PipelineBenchmark.RunAsync(r.GetValue(seconds), r.GetVal
 
 var target = new Option<string>("--target") { DefaultValueFactory = _ => "127.0.0.1:50051" };
 var clients = new Option<int[]>("--clients") { DefaultValueFactory = _ => [1, 8, 64], AllowMultipleArgumentsPerToken = true };
-var latest = new Command("latest", "GetLatestPose round-trip latency under concurrent clients.") { target, clients, seconds };
-latest.SetAction(r => LoadTool.LatestPoseAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), Console.Out));
+var rate = new Option<double?>("--rate-hz")
+{
+    Description = "Each client calls at this rate (open loop, latency measured from the scheduled time) instead of back to back",
+};
+var latest = new Command("latest", "GetLatestPose round-trip latency under concurrent clients.") { target, clients, seconds, rate };
+latest.SetAction(r => LoadTool.LatestPoseAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), r.GetValue(rate), Console.Out));
 
 var streams = new Command("streams", "Concurrent StreamPoses clients served without skipping results.") { target, clients, seconds };
 streams.SetAction(r => LoadTool.StreamsAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), Console.Out));

@@ -336,12 +336,12 @@ def eager(args):
     import torch
 
     sys.path.insert(0, os.path.abspath(args.recipe))
-    from posenet import INPUT_HEIGHT, INPUT_WIDTH, ContractHead, PoseNet
+    from posenet import INPUT_HEIGHT, INPUT_WIDTH, REFINE_PASSES, VIEWS, ContractHead, PoseNet
 
     net = PoseNet()
     net.load_state_dict(torch.load(args.weights, map_location="cpu"))
-    # Two refiner passes, as train.py exports by default and as the bundled graph (two GridSample nodes) runs.
-    head = ContractHead(net, refine_passes=args.refine_passes).eval()
+    # The head train.py exports by default, which the bundled graph runs (posenet.REFINE_PASSES, posenet.VIEWS).
+    head = ContractHead(net, args.refine_passes or REFINE_PASSES, args.views or VIEWS).eval()
     inputs = np.fromfile(args.inputs, dtype=np.float32).reshape(args.frames, 1, 3, INPUT_HEIGHT, INPUT_WIDTH)
     # Plain NCHW: train.py trains in channels_last, but with this torch build eager inference on one input runs faster
     # contiguous (150 against 180 ms on one thread, measured here).
@@ -387,7 +387,8 @@ def main():
     t.add_argument("--frames", type=int, required=True)
     t.add_argument("--runs", type=int, required=True)
     t.add_argument("--threads", type=int, nargs="+", required=True)
-    t.add_argument("--refine-passes", type=int, default=2)
+    t.add_argument("--refine-passes", type=int, default=None, help="default: posenet.REFINE_PASSES")
+    t.add_argument("--views", type=int, default=None, help="default: posenet.VIEWS")
     t.set_defaults(action=eager)
     args = parser.parse_args()
     args.action(args)
