@@ -149,6 +149,10 @@ class PoseNet(nn.Module):
 REFINE_PASSES = 3
 VIEWS = 4
 VIEW_SHIFT = 0.04
+# Where the views disagree on a keypoint the refiner is unsure of it, whatever its peak says: each keypoint's score is
+# scaled by exp(-spread / SPREAD_PX), the spread being the RMS distance of the views' answers from their mean, in pixels
+# of the 128-pixel crop (chosen on the validation splits, MODEL_CARD.md).
+SPREAD_PX = 3.0
 
 
 def view_offsets(views, dtype=torch.float32):
@@ -162,7 +166,8 @@ class ContractHead(nn.Module):
 
     With refine_passes > 1 the refiner runs again on a crop re-centred and re-sized on its own keypoints: the locator's
     crop only has to contain the object, the later ones are framed as the refiner was trained to see it. The last pass
-    looks through `views` shifted crops at once (one grid_sample, one refiner batch) and averages what they find."""
+    looks through `views` shifted crops at once (one grid_sample, one refiner batch) and averages what they find; where
+    they disagree, the keypoint's score drops (SPREAD_PX)."""
 
     def __init__(self, net, refine_passes=REFINE_PASSES, views=VIEWS):
         super().__init__()
@@ -188,9 +193,12 @@ class ContractHead(nn.Module):
         crops = F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         crops = crops.reshape(n, image.shape[1], views, CROP, CROP).transpose(1, 2).reshape(n * views, image.shape[1], CROP, CROP)
         local, _, peak = self.net.refine(crops)
-        keypoints = uncrop(local, centres, sides, input_size).reshape(n, views, KEYPOINTS, 2).mean(dim=1)
-        # Confidence: the refiner's peak logit, trained to say whether the keypoint is within 2% of the crop.
-        return keypoints, torch.sigmoid(peak.reshape(n, views, KEYPOINTS).mean(dim=1))
+        each = uncrop(local, centres, sides, input_size).reshape(n, views, KEYPOINTS, 2)
+        keypoints = each.mean(dim=1)
+        spread = ((each - keypoints.unsqueeze(1)) * input_size / side.view(n, 1, 1, 1) * CROP).pow(2).sum(dim=3).mean(dim=1).sqrt()
+        # Confidence: the refiner's peak logit, trained to say whether the keypoint is within 2% of the crop, and the
+        # views' agreement.
+        return keypoints, torch.sigmoid(peak.reshape(n, views, KEYPOINTS).mean(dim=1)) * torch.exp(-spread / SPREAD_PX)
 
 
 def contract_metadata(object_id, version):

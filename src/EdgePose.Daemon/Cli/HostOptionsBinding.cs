@@ -52,15 +52,22 @@ internal sealed class HostOptionsBinding
         Map(Policy, "EdgePose:Pipeline:FallbackPolicy");
         foreach (var assignment in result.GetValue(Set) ?? [])
         {
-            var equals = assignment.IndexOf('=');
-            if (equals <= 0)
+            if (!TryAssignment(assignment, out var key, out var value))
             {
                 throw new FatalConfigurationException($"--set '{assignment}': expected Key=Value, e.g. EdgePose:Capture:Source=Video.");
             }
 
-            flags[assignment[..equals].Trim()] = assignment[(equals + 1)..];
+            flags[key] = value;
         }
 
         return flags;
+    }
+
+    /// <summary>Splits one <c>Key=Value</c> of a repeatable setting option such as <c>--set</c>; false when there is no key.</summary>
+    public static bool TryAssignment(string assignment, out string key, out string value)
+    {
+        var equals = assignment.IndexOf('=');
+        (key, value) = equals > 0 ? (assignment[..equals].Trim(), assignment[(equals + 1)..]) : ("", "");
+        return equals > 0;
     }
 }

@@ -52,6 +52,11 @@ internal sealed class EvalCommand
     private readonly Option<bool> _gate = new("--gate") { Description = $"Exit {GateFailedExitCode} when the gated estimator misses a requirement's minimum pass rate (or, with --compare-to, the other model's grasp-ready rate)." };
     private readonly Option<string?> _gateEstimator = new("--gate-estimator") { Description = "Estimator the gate applies to (default policy)." };
     private readonly Option<string?> _compareTo = new("--compare-to") { Description = $"Another ONNX model, evaluated under the gated estimator's policy as '<estimator>{CompareSuffix}'." };
+    private readonly Option<string[]> _compareSet = new("--compare-set")
+    {
+        Description = "A setting as Key=Value for the --compare-to model only, on top of the others (repeatable): the replaced model as it was deployed, e.g. its own EdgePose:Inference:ConfidenceThreshold.",
+        AllowMultipleArgumentsPerToken = false,
+    };
     private readonly Option<Uri?> _via = new("--via")
     {
         Description = $"host:port of a running daemon: evaluate it through EstimatePose as estimator '{DaemonEstimator.EstimatorName}'.",
@@ -63,7 +68,7 @@ internal sealed class EvalCommand
     public Command Create()
     {
         var command = new Command("eval", "Evaluate pose estimators on a BOP dataset: accuracy, grasp-ready rate, latency, slices, worst frames; optionally gate a model.");
-        foreach (var option in new Option[] { _data, _split, _estimators, _out, _requirements, _worst, _gate, _gateEstimator, _compareTo, _via })
+        foreach (var option in new Option[] { _data, _split, _estimators, _out, _requirements, _worst, _gate, _gateEstimator, _compareTo, _compareSet, _via })
         {
             command.Options.Add(option);
         }
@@ -96,7 +101,7 @@ internal sealed class EvalCommand
         var disposables = new List<IDisposable>();
         try
         {
-            var primary = BuildRuntime(configuration, null);
+            var primary = BuildRuntime(configuration);
             runtimes.Add(primary);
             var workcell = primary.GetRequiredService<Workcell>();
             DatasetEvaluation evaluation;
@@ -130,14 +135,14 @@ internal sealed class EvalCommand
             if (request.CompareTo is { } other)
             {
                 var policy = PolicyOf(request.GateEstimator, configuredPolicy);
-                var compare = BuildRuntime(configuration, other);
+                var compare = BuildRuntime(configuration, new Dictionary<string, string?>(request.CompareSettings) { ["EdgePose:Inference:ModelPath"] = other });
                 runtimes.Add(compare);
                 if (await ModelProblemAsync(compare, cancellationToken) is { } compareProblem)
                 {
                     return UsageError(error, $"--compare-to: {compareProblem}");
                 }
 
-                estimators.Add(InProcess(request.GateEstimator + CompareSuffix, policy, compare, workcell));
+                estimators.Add(InProcess(request.GateEstimator + CompareSuffix, policy, compare, workcell, request.CompareSettings));
             }
 
             if (request.Via is { } via)
@@ -259,14 +264,17 @@ internal sealed class EvalCommand
         return configuration;
     }
 
-    /// <summary>The workcell, baseline, model host and pipeline options as the daemon builds them, on a private metrics registry.</summary>
-    internal static ServiceProvider BuildRuntime(IConfiguration configuration, string? modelPath)
+    /// <summary>
+    /// The workcell, baseline, model host and pipeline options as the daemon builds them, on a private metrics registry;
+    /// <paramref name="overrides"/> on top of the configuration (another model and its settings).
+    /// </summary>
+    internal static ServiceProvider BuildRuntime(IConfiguration configuration, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        if (modelPath is not null)
+        if (overrides is { Count: > 0 })
         {
             configuration = new ConfigurationBuilder()
                 .AddConfiguration(configuration)
-                .AddInMemoryCollection([KeyValuePair.Create("EdgePose:Inference:ModelPath", (string?)modelPath)])
+                .AddInMemoryCollection(overrides)
                 .Build();
         }
 
@@ -298,13 +306,15 @@ internal sealed class EvalCommand
         return host.Current is not null ? null : $"no model serves (EdgePose:Inference:ModelPath = '{path}', {host.State}: {host.LastError ?? "no model file configured"}).";
     }
 
-    private static InProcessEstimator InProcess(string name, FallbackPolicy policy, IServiceProvider services, Workcell workcell)
+    private static InProcessEstimator InProcess(
+        string name, FallbackPolicy policy, IServiceProvider services, Workcell workcell, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var model = NeedsModel(policy) ? services.GetRequiredService<IModelHost>().Current?.Info.Path ?? "none" : null;
         var policyName = Choice.NameOf(policy);
+        var described = model is null ? policyName : $"{policyName}, model {model}";
         return new InProcessEstimator(
             name,
-            model is null ? policyName : $"{policyName}, model {model}",
+            settings is { Count: > 0 } ? $"{described}, {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}" : described,
             InProcessEstimator.CreateEstimator(services, policy),
             workcell);
     }
@@ -360,6 +370,24 @@ internal sealed class EvalCommand
             return false;
         }
 
+        var compareSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var assignment in result.GetValue(_compareSet) ?? [])
+        {
+            if (compareTo is null)
+            {
+                error = $"--compare-set = '{assignment}': sets up the --compare-to model; give --compare-to too.";
+                return false;
+            }
+
+            if (!HostOptionsBinding.TryAssignment(assignment, out var key, out var value))
+            {
+                error = $"--compare-set = '{assignment}': expected Key=Value, e.g. EdgePose:Inference:ConfidenceThreshold=0.42.";
+                return false;
+            }
+
+            compareSettings[key] = value;
+        }
+
         var requirements = EvaluationRequirements.Default;
         if (result.GetValue(_requirements) is { } file)
         {
@@ -375,7 +403,7 @@ internal sealed class EvalCommand
         }
 
         error = "";
-        request = new EvalRequest(data, result.GetValue(_split)!, names, output, requirements, result.GetValue(_worst) ?? 10, result.GetValue(_gate), gateEstimator, compareTo, via);
+        request = new EvalRequest(data, result.GetValue(_split)!, names, output, requirements, result.GetValue(_worst) ?? 10, result.GetValue(_gate), gateEstimator, compareTo, compareSettings, via);
         return true;
     }
 
@@ -413,5 +441,5 @@ internal sealed class EvalCommand
 
     private sealed record EvalRequest(
         string Data, string Split, IReadOnlyList<string> Estimators, string Out, EvaluationRequirements Requirements, int Worst,
-        bool Gate, string GateEstimator, string? CompareTo, Uri? Via);
+        bool Gate, string GateEstimator, string? CompareTo, IReadOnlyDictionary<string, string?> CompareSettings, Uri? Via);
 }

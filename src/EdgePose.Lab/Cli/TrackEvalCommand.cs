@@ -70,7 +70,7 @@ internal sealed class TrackEvalCommand
         }
 
         using var configuration = EvalCommand.BatchConfiguration(_binding, result);
-        await using var runtime = EvalCommand.BuildRuntime(configuration, null);
+        await using var runtime = EvalCommand.BuildRuntime(configuration);
         var workcell = runtime.GetRequiredService<Workcell>();
         var estimator = runtime.GetRequiredService<IPoseEstimator>();
         if (await EvalCommand.ModelProblemAsync(runtime, cancellationToken) is { } modelProblem && estimator.Policy != FallbackPolicy.BaselineOnly)

@@ -109,6 +109,34 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
         Assert.False(report["gate"]!["passed"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task Compare_to_runs_the_other_model_with_its_own_settings()
+    {
+        var bundled = Path.Combine(AppContext.BaseDirectory, "models", "edgepose-box.onnx");
+        using var folder = new TempFolder();
+        var lenient = EvaluationRequirements.Default with
+        {
+            Found = new RequirementLimit(0), PositionMeters = new RequirementLimit(0, 1), AngleDegrees = new RequirementLimit(0, 180),
+            LatencySeconds = new RequirementLimit(0, 10), GraspReady = new RequirementLimit(0),
+        };
+        File.WriteAllText(folder.File("lenient.json"), lenient.ToJson());
+        string[] compare = ["--estimators", "model", "--gate", "--gate-estimator", "model", "--worst", "0", "--requirements", folder.File("lenient.json"), "--model", bundled, "--compare-to", bundled];
+
+        // The same model, the compared one at a threshold nothing reaches: it serves nothing, and the gate passes.
+        var (code, _, error) = await Eval(_data.Root, folder.File("out-a"), [.. compare, "--set", "EdgePose:Inference:ConfidenceThreshold=0", "--compare-set", "EdgePose:Inference:ConfidenceThreshold=1"]);
+        Assert.True(code == 0, error);
+        var estimators = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File("out-a"), "report.json")))!["estimators"]!;
+        Assert.True(estimators["model"]!["found_rate"]!.GetValue<double>() > 0);
+        Assert.Equal(0, estimators["model_compare"]!["found_rate"]!.GetValue<double>());
+        Assert.EndsWith("EdgePose:Inference:ConfidenceThreshold=1", estimators["model_compare"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // The other way round: the settings reach the compared model alone.
+        (code, _, error) = await Eval(_data.Root, folder.File("out-b"), [.. compare, "--set", "EdgePose:Inference:ConfidenceThreshold=1", "--compare-set", "EdgePose:Inference:ConfidenceThreshold=0"]);
+        estimators = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File("out-b"), "report.json")))!["estimators"]!;
+        Assert.Equal(0, estimators["model"]!["found_rate"]!.GetValue<double>());
+        Assert.True(estimators["model_compare"]!["found_rate"]!.GetValue<double>() > 0, error);
+    }
+
     [Theory]
     [InlineData("scene_gt.json", "\"cam_t_m2c\":[", "\"cam_t_m2c\":[1,", "scene_gt.json: image 0: cam_t_m2c must have 3 numbers")]
     [InlineData("scene_camera.json", "\"cam_K\"", "\"cam_K\":\"no\",\"x\"", "scene_camera.json: at $.0.cam_K")]
@@ -146,6 +174,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
     [InlineData("--split", "../test")]
     [InlineData("--gate-estimator", "model")]
     [InlineData("--requirements", "/nonexistent/requirements.json")]
+    [InlineData("--compare-set", "EdgePose:Inference:ConfidenceThreshold=0.5")]
     public async Task A_bad_option_exits_2_naming_it(string option, string value)
     {
         using var folder = new TempFolder();
