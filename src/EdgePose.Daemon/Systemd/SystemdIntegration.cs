@@ -49,7 +49,8 @@ internal sealed partial class SystemdReadiness(ISystemdNotifier notifier, IModel
 }
 
 /// <summary>
-/// WATCHDOG=1 at half of WATCHDOG_USEC, but only while the pipeline loop's own heartbeat is fresh and the capture thread
+/// WATCHDOG=1 every quarter of WATCHDOG_USEC (so that a tick delayed by a busy machine still arrives well within half of
+/// it, systemd's advice), but only while the pipeline loop's own heartbeat is fresh and the capture thread
 /// is not stuck in a device call: a hung pipeline, or a camera read that never returns (the pipeline's idle heartbeats
 /// would otherwise keep the pings going), stops the pings and systemd restarts the service.
 /// </summary>
@@ -74,7 +75,7 @@ internal sealed partial class SystemdWatchdog(
             return;
         }
 
-        using var timer = new PeriodicTimer(interval / 2, timeProvider);
+        using var timer = new PeriodicTimer(interval / 4, timeProvider);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
