@@ -109,10 +109,18 @@ def crop_grid(centre, side, width=INPUT_WIDTH, height=INPUT_HEIGHT, size=CROP):
     return torch.stack([gx.view(n, 1, size).expand(n, size, size), gy.view(n, size, 1).expand(n, size, size)], dim=3)
 
 
-def cut_crops(image, centre, side, width=INPUT_WIDTH, height=INPUT_HEIGHT):
-    """The crops crop_grid describes, sampled bilinearly; outside the image is zero, the mean colour once normalised."""
-    return F.grid_sample(image, crop_grid(centre, side, width, height), mode="bilinear", padding_mode="zeros",
+def cut_crops(image, centre, side, width=INPUT_WIDTH, height=INPUT_HEIGHT, views=1):
+    """The crops crop_grid describes, sampled bilinearly; outside the image is zero, the mean colour once normalised.
+    With views > 1, centre [N*views,2] and side [N*views] hold that many crops of each image, image by image, and the
+    crops come back in that order: stacked into one tall grid per image, one grid_sample cuts them all without copying
+    the image."""
+    n, channels = image.shape[:2]
+    grid = crop_grid(centre, side, width, height)
+    if views == 1:
+        return F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    tall = F.grid_sample(image, grid.reshape(n, views * CROP, CROP, 2), mode="bilinear", padding_mode="zeros",
                          align_corners=False)
+    return tall.reshape(n, channels, views, CROP, CROP).transpose(1, 2).reshape(n * views, channels, CROP, CROP)
 
 
 def uncrop(local, centre, side, input_size):
@@ -186,13 +194,9 @@ class ContractHead(nn.Module):
         if self.refine_passes > 1:
             centre, side = crop_box(keypoints)
         n, views = image.shape[0], self.offsets.shape[0]
-        # Every view's crop of one image stacked into one tall crop: one grid_sample, no copies of the image.
         centres = (centre.unsqueeze(1) + self.offsets.unsqueeze(0) * side.view(n, 1, 1) / input_size).reshape(n * views, 2)
         sides = side.view(n, 1).expand(n, views).reshape(n * views)
-        grid = crop_grid(centres, sides).reshape(n, views * CROP, CROP, 2)
-        crops = F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        crops = crops.reshape(n, image.shape[1], views, CROP, CROP).transpose(1, 2).reshape(n * views, image.shape[1], CROP, CROP)
-        local, _, peak = self.net.refine(crops)
+        local, _, peak = self.net.refine(cut_crops(image, centres, sides, views=views))
         each = uncrop(local, centres, sides, input_size).reshape(n, views, KEYPOINTS, 2)
         keypoints = each.mean(dim=1)
         spread = ((each - keypoints.unsqueeze(1)) * input_size / side.view(n, 1, 1, 1) * CROP).pow(2).sum(dim=3).mean(dim=1).sqrt()
