@@ -24,7 +24,7 @@ var target = new Option<string>("--target") { DefaultValueFactory = _ => "127.0.
 var clients = new Option<int[]>("--clients") { DefaultValueFactory = _ => [1, 8, 64], AllowMultipleArgumentsPerToken = true };
 var rate = new Option<double?>("--rate-hz")
 {
-    Description = "Each client calls at this rate (open loop, latency measured from the scheduled time) instead of back to back",
+    Description = "Each client calls at this rate (open loop, each call timed from send to answer) instead of back to back",
 };
 var latest = new Command("latest", "GetLatestPose round-trip latency under concurrent clients.") { target, clients, seconds, rate };
 latest.SetAction(r => LoadTool.LatestPoseAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), r.GetValue(rate), Console.Out));

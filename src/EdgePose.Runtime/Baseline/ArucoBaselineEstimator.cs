@@ -110,21 +110,22 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         }
 
         var wanted = objects.Where(o => o.Marker.Dictionary == dictionary).Select(o => o.Marker.Id).ToArray();
-        (Point2d[][] Corners, int[] Ids)? inRegion = null;
         if (_lastSeen.TryGetValue(dictionary, out var around) && (around & imageRect) == around && around.Width > 0)
         {
             var local = detector.Detect(image, around);
-            if (wanted.All(local.Ids.Contains) && WellInside(WantedCorners(local, wanted), around, imageRect))
+            if (WantedCorners(local, wanted) is { } corners && WellInside(corners, around, imageRect))
             {
-                inRegion = local;
+                LastSearchWasLocal = true;
+                _lastSeen[dictionary] = SearchRegion(corners, imageRect);
+                return local;
             }
         }
 
-        LastSearchWasLocal = inRegion is not null;
-        var found = inRegion ?? detector.Detect(image, imageRect);
-        if (wanted.All(found.Ids.Contains))
+        LastSearchWasLocal = false;
+        var found = detector.Detect(image, imageRect);
+        if (WantedCorners(found, wanted) is { } foundCorners)
         {
-            _lastSeen[dictionary] = SearchRegion(WantedCorners(found, wanted), imageRect);
+            _lastSeen[dictionary] = SearchRegion(foundCorners, imageRect);
         }
         else
         {
@@ -134,8 +135,11 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         return found;
     }
 
-    private static Point2d[] WantedCorners((Point2d[][] Corners, int[] Ids) found, int[] wanted) =>
-        [.. found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id)).SelectMany(x => found.Corners[x.m])];
+    /// <summary>The corners of the wanted markers, or null when any of them is missing.</summary>
+    private static Point2d[]? WantedCorners((Point2d[][] Corners, int[] Ids) found, int[] wanted) =>
+        wanted.All(found.Ids.Contains)
+            ? [.. found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id)).SelectMany(x => found.Corners[x.m])]
+            : null;
 
     /// <summary>
     /// Whether every corner lies at least <see cref="RegionBorderPx"/> inside the region (where the region's edge is not
