@@ -33,6 +33,8 @@ CONTEXT_HALF = CROP_MARGIN * CROP_SCALE[1] * (0.5 + CROP_SHIFT) * 1.02
 # A keypoint counts as found (score target 1) within this many crop pixels of the truth: 2% of the crop.
 HIT_CROP_PX = 2.5
 NEGATIVE_EVERY = 16
+# Share of the refiner's crop a --cutout rectangle covers.
+CUTOUT_AREA = (0.08, 0.35)
 
 
 def letterbox_geometry(width, height):
@@ -185,7 +187,7 @@ def sample_crop(image, origin, centre, side):
     return cut_crops(image.unsqueeze(0), c, torch.tensor([side], dtype=image.dtype), width=w, height=h)[0]
 
 
-def refiner_batch(data, index, rng, negatives):
+def refiner_batch(data, index, rng, negatives, cutout=0.0):
     """Crops around the true keypoints (jittered) and their targets in crop coordinates; plus background crops."""
     crops, targets, positive = [], [], []
     for i in index:
@@ -193,7 +195,7 @@ def refiner_batch(data, index, rng, negatives):
         centre, extent = corner_box(data["keypoints"][i])
         side = max(extent * CROP_MARGIN * rng.uniform(*CROP_SCALE), MIN_CROP_PX)
         centre = centre + rng.uniform(-CROP_SHIFT, CROP_SHIFT, 2) * side
-        crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng))
+        crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng, cutout))
         targets.append((data["keypoints"][i] + 0.5 - (centre + 0.5)) / side + 0.5)
         positive.append(1.0)
     for _ in range(negatives):
@@ -207,8 +209,21 @@ def refiner_batch(data, index, rng, negatives):
     return torch.stack(crops), torch.tensor(np.array(targets), dtype=torch.float32), torch.tensor(positive)
 
 
-def augment(crop, rng):
-    """Mild photometric jitter on the normalised crop (gain and offset per image, sensor noise); geometry untouched."""
+def augment(crop, rng, cutout=0.0):
+    """Mild photometric jitter on the normalised crop (gain and offset per image, sensor noise); geometry untouched.
+    With probability `cutout`, a flat, noisy rectangle covering 8-35% of the crop is painted over it first: occlusion
+    beyond what the renderer's occluders give, while the targets stay where the hidden keypoints are (#10: occluded
+    frames are the costliest slice)."""
+    if cutout > 0 and rng.random() < cutout:
+        crop = crop.clone()
+        size = crop.shape[-1]
+        area = rng.uniform(*CUTOUT_AREA) * size * size
+        aspect = math.exp(rng.uniform(-0.9, 0.9))
+        w = int(min(size, max(4, round(math.sqrt(area * aspect)))))
+        h = int(min(size, max(4, round(math.sqrt(area / aspect)))))
+        x, y = int(rng.integers(0, size - w + 1)), int(rng.integers(0, size - h + 1))
+        colour = torch.tensor(rng.uniform(-1.8, 1.8, 3), dtype=crop.dtype).view(3, 1, 1)
+        crop[:, y:y + h, x:x + w] = colour + rng.uniform(0, 0.3) * torch.randn(3, h, w, dtype=crop.dtype)
     gain = rng.uniform(0.85, 1.15)
     offset = rng.uniform(-0.15, 0.15)
     noise = rng.uniform(0, 0.06)
@@ -383,7 +398,7 @@ def fit(args, net, test, device, started, evaluate):
             _, prob, _ = locator_outputs(maps.detach())
             size_error = ((prob[:, 0] * maps[:, 1]).sum(dim=(1, 2)) - box_log_extents[index]).abs().mean()
             loss_l = loss_l + 10 * size_error
-            crops, targets, positive = (t.to(device) for t in refiner_batch(train, index, rng, negatives))
+            crops, targets, positive = (t.to(device) for t in refiner_batch(train, index, rng, negatives, args.cutout))
             loss_r, coord_r, hits = dsnt_loss(
                 net.refiner(crops.contiguous(memory_format=torch.channels_last)), targets, positive, hit_cells=HIT_CROP_PX / 2)
             # Warm-up then cosine decay over whichever runs out first, the steps or the time budget, so a run cut
@@ -427,6 +442,8 @@ def main():
     parser.add_argument("--max-test-frames", type=int, default=None)
     parser.add_argument("--max-minutes", type=float, default=80, help="stop training (and export) after this long")
     parser.add_argument("--eval-minutes", type=float, default=20, help="held-out metrics at most this often")
+    parser.add_argument("--cutout", type=float, default=0.0,
+                        help="probability of painting an occluding rectangle over each refiner training crop")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
     parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")

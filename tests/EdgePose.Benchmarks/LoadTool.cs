@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using EdgePose.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -113,6 +114,51 @@ internal static class LoadTool
         }
 
         output.WriteLine($"  most concurrent streams served every result: {best}");
+        return 0;
+    }
+
+    /// <summary>
+    /// The live result's age as one StreamPoses client sees it from a process of its own, as a grasp controller would: for
+    /// each result, now and its publish time, each less its capture time (the daemon's clock is this machine's). Prints
+    /// "streaming" once the first result has arrived, so a caller can start its load then; with <paramref name="csvPath"/>,
+    /// writes every result's two ages (ms) there.
+    /// </summary>
+    public static async Task<int> LiveAgesAsync(string target, double seconds, string? csvPath, TextWriter output)
+    {
+        using var channel = GrpcChannel.ForAddress($"http://{target}");
+        var client = new PoseService.PoseServiceClient(channel);
+        var ages = new List<(double Received, double Published)>();
+        using var call = client.StreamPoses(new StreamPosesRequest());
+        if (!await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            output.WriteLine($"the stream from {target} ended before its first result");
+            return 1;
+        }
+
+        output.WriteLine("streaming");
+        output.Flush();
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            while (await call.ResponseStream.MoveNext(window.Token))
+            {
+                var result = call.ResponseStream.Current;
+                var captured = result.CaptureTime.ToDateTimeOffset();
+                ages.Add(((DateTimeOffset.UtcNow - captured).TotalMilliseconds, (result.PublishTime.ToDateTimeOffset() - captured).TotalMilliseconds));
+            }
+        }
+        catch (RpcException) when (window.IsCancellationRequested)
+        {
+        }
+
+        if (csvPath is not null)
+        {
+            await File.WriteAllLinesAsync(
+                csvPath, ages.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Received:R},{a.Published:R}")).Prepend("received_ms,published_ms"));
+        }
+
+        output.WriteLine($"live result age over {ages.Count} results, as received: {Stats.Milliseconds([.. ages.Select(a => a.Received / 1000)])}");
+        output.WriteLine($"live result age over {ages.Count} results, as published: {Stats.Milliseconds([.. ages.Select(a => a.Published / 1000)])}");
         return 0;
     }
 

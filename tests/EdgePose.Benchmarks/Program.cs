@@ -32,12 +32,16 @@ latest.SetAction(r => LoadTool.LatestPoseAsync(r.GetValue(target)!, r.GetValue(c
 var streams = new Command("streams", "Concurrent StreamPoses clients served without skipping results.") { target, clients, seconds };
 streams.SetAction(r => LoadTool.StreamsAsync(r.GetValue(target)!, r.GetValue(clients)!, r.GetValue(seconds), Console.Out));
 
+var csv = new Option<string?>("--csv") { Description = "Also write every result's ages (ms) to this CSV file." };
+var ages = new Command("ages", "The live result's age as one StreamPoses client in its own process sees it.") { target, seconds, csv };
+ages.SetAction(r => LoadTool.LiveAgesAsync(r.GetValue(target)!, r.GetValue(seconds), r.GetValue(csv), Console.Out));
+
 var pid = new Option<int>("--pid") { Required = true };
 var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10 };
 var rss = new Command("rss", "Resident memory of a running daemon over time.") { pid, minutes };
 rss.SetAction(r => LoadTool.ResidentMemoryAsync(r.GetValue(pid), r.GetValue(minutes), Console.Out));
 
-foreach (var command in new[] { stages, engines, pipeline, latest, streams, rss })
+foreach (var command in new[] { stages, engines, pipeline, latest, streams, ages, rss })
 {
     root.Subcommands.Add(command);
 }

@@ -37,13 +37,21 @@ public sealed class FaultAndAbuseTests(ITestOutputHelper output)
         var rssStart = daemon.ResidentBytes();
 
         // 0. The live result's age with nothing else going on, to compare the flood's with on this machine.
-        var (restAges, _, _) = await FloodAsync(daemon, client, hugePng, TimeSpan.FromSeconds(5), callers: 0);
+        List<(double Received, double Published)> restAges;
+        await using (var restReader = await LiveAgeReader.StartAsync(daemon.GrpcPort, TimeSpan.FromSeconds(5)))
+        {
+            restAges = await restReader.AgesAsync();
+        }
+
         output.WriteLine($"at rest: live result age over {restAges.Count} results {DescribeAges(restAges)}");
 
-        // 1. EstimatePose flood: 16 callers sending an 8192x8192 PNG as fast as they are answered.
+        // 1. EstimatePose flood: 16 callers sending an 8192x8192 PNG as fast as they are answered, while a reader in a
+        // process of its own, as the grasp controller is, times the live results.
+        await using var reader = await LiveAgeReader.StartAsync(daemon.GrpcPort, FloodDuration);
         var floodStart = daemon.Now;
-        var (ages, floodCodes, rssPeak) = await FloodAsync(daemon, client, hugePng, FloodDuration, FloodCallers);
+        var (floodCodes, rssPeak) = await FloodAsync(daemon, client, hugePng, FloodDuration, FloodCallers);
         var floodEnd = daemon.Now;
+        var ages = await reader.AgesAsync();
         var gap = daemon.LargestPingGap(floodStart, floodEnd);
         output.WriteLine(
             $"flood {FloodDuration.TotalSeconds:0} s, {FloodCallers} callers, 8192x8192 PNG ({hugePng.Length / 1024} KB): {Describe(floodCodes)}; " +
@@ -87,38 +95,14 @@ public sealed class FaultAndAbuseTests(ITestOutputHelper output)
         $"http://127.0.0.1:{daemon.GrpcPort}",
         new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true }, MaxSendMessageSize = null });
 
-    /// <summary>Floods EstimatePose while reading the live stream: ages of live results (ms), answers by status, peak RSS.</summary>
-    private static async Task<(List<(double Received, double Published)> Ages, ConcurrentDictionary<StatusCode, int> Codes, long RssPeak)> FloodAsync(
+    /// <summary>Floods EstimatePose: answers by status, and the daemon's peak RSS meanwhile.</summary>
+    private static async Task<(ConcurrentDictionary<StatusCode, int> Codes, long RssPeak)> FloodAsync(
         SupervisedDaemon daemon, PoseService.PoseServiceClient client, ByteString image, TimeSpan duration, int callers, CancellationToken cancellationToken = default)
     {
         using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         window.CancelAfter(duration);
         var codes = new ConcurrentDictionary<StatusCode, int>();
-        // Each live result's age when this process read it, and when the daemon published it: the first is what a client
-        // sees, the second leaves out this process, which is also running the flood.
-        var ages = new List<(double Received, double Published)>();
         var rssPeak = 0L;
-        var reader = Task.Run(
-            async () =>
-        {
-            try
-            {
-                using var call = client.StreamPoses(new StreamPosesRequest(), cancellationToken: window.Token);
-                while (await call.ResponseStream.MoveNext(window.Token))
-                {
-                    var result = call.ResponseStream.Current;
-                    var captured = result.CaptureTime.ToDateTimeOffset();
-                    ages.Add(((DateTimeOffset.UtcNow - captured).TotalMilliseconds, (result.PublishTime.ToDateTimeOffset() - captured).TotalMilliseconds));
-                }
-            }
-            catch (RpcException) when (window.IsCancellationRequested)
-            {
-            }
-            catch (RpcException) when (daemon.HasExited)
-            {
-            }
-        },
-            CancellationToken.None);
         var sampler = Task.Run(
             async () =>
         {
@@ -160,9 +144,8 @@ public sealed class FaultAndAbuseTests(ITestOutputHelper output)
         },
             CancellationToken.None)).ToArray();
         await Task.WhenAll(flooding);
-        await reader;
         await sampler;
-        return (ages, codes, rssPeak);
+        return (codes, rssPeak);
     }
 
     private static async Task<ConcurrentDictionary<StatusCode, int>> MalformedAsync(GrpcChannel channel, int count)
