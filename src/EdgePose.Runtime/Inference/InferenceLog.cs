@@ -41,4 +41,9 @@ internal static partial class InferenceLog
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning,
         Message = "Execution provider {Provider} could not build a session for model {Sha256}; falling back to {Next}: {Reason}")]
     public static partial void ProviderSessionFailed(this ILogger logger, string provider, string sha256, string next, string reason);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning,
+        Message = "Cannot raise ONNX Runtime's intra-op threads by {Boost} nice levels ({Error}); they run at the daemon's priority. " +
+                  "It needs CAP_SYS_NICE or a nice limit that allows it (systemd LimitNICE=, as in the shipped unit); set EdgePose:Inference:IntraOpThreadPriorityBoost to 0 to not try")]
+    public static partial void IntraOpPriorityNotRaised(this ILogger logger, int boost, string error);
 }

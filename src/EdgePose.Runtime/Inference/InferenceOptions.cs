@@ -54,6 +54,16 @@ public sealed class InferenceOptions
 
     [Range(1, 64)] public int IntraOpThreads { get; set; } = 2;
 
+    /// <summary>
+    /// How many nice levels above the rest of the daemon ONNX Runtime's intra-op worker threads run (Linux; 0 leaves them
+    /// level). The live loop's inference runs partly on them, so at the daemon's priority an EstimatePose flood delays the
+    /// live results however high the loop's own threads run (Pipeline:LiveThreadPriorityBoost). They inherit the priority
+    /// of the thread that builds the session, which is raised for that. EstimatePose shares the session, so its
+    /// inference gets the same help, bounded by its concurrency limit. Needs what the loop's boost needs (LimitNICE=).
+    /// </summary>
+    [Range(0, 20)]
+    public int IntraOpThreadPriorityBoost { get; set; } = 10;
+
     /// <summary>Inference runs on a blank image before a model serves, so the first real frame does not pay for lazy initialisation.</summary>
     [Range(0, 100)] public int WarmupRuns { get; set; } = 3;
 

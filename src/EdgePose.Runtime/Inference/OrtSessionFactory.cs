@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using EdgePose.Core.Configuration;
+using EdgePose.Runtime.Threading;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
@@ -20,6 +21,9 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
         [InferenceOptions.Cuda] = "CUDAExecutionProvider",
         [InferenceOptions.Cpu] = "CPUExecutionProvider",
     };
+
+    /// <summary>The name ONNX Runtime's intra-op workers have on Linux: that of the thread that builds the session.</summary>
+    internal const string IntraOpThreadName = "edgepose-ort";
 
     private readonly InferenceOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, ExecutionProviderStatus> _status = new(StringComparer.OrdinalIgnoreCase);
@@ -126,7 +130,15 @@ internal sealed class OrtSessionFactory(IOptions<InferenceOptions> options, ILog
                 Append(sessionOptions, provider, modelSha256, providerOptions);
             }
 
-            return new InferenceSession(model, sessionOptions);
+            // Built on a raised thread so the session's intra-op workers, which inherit its nice value, are raised too (and
+            // show as edgepose-ort in top -H).
+            var (session, change) = ThreadNice.RunRaised(IntraOpThreadName, _options.IntraOpThreadPriorityBoost, () => new InferenceSession(model, sessionOptions));
+            if (!change.Applied)
+            {
+                logger.IntraOpPriorityNotRaised(_options.IntraOpThreadPriorityBoost, change.Error ?? "not applied");
+            }
+
+            return session;
         }
         finally
         {

@@ -59,4 +59,12 @@ public sealed record PipelineOptions
     /// <summary>How long the pipeline waits for a frame before it reports itself alive anyway (watchdog, state refresh).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan IdleHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many nice levels above the rest of the daemon the live loop's own threads run (Linux; 0 leaves them level), so
+    /// on-demand requests take the CPU only when the live loop does not need it. Lowering a nice value needs CAP_SYS_NICE or
+    /// a nice limit (the shipped unit's LimitNICE=); without either the daemon logs it and runs the loop at its own priority.
+    /// </summary>
+    [Range(0, 20)]
+    public int LiveThreadPriorityBoost { get; set; } = 10;
 }

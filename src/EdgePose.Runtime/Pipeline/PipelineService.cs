@@ -29,12 +29,28 @@ internal sealed partial class PipelineService(
     TimeProvider timeProvider,
     ILogger<PipelineService> logger) : BackgroundService
 {
+    /// <summary>Linux shows the threads as edgepose-live-0 and edgepose-live-1 (in top -H, /proc/PID/task/*/comm).</summary>
+    private const string LiveThreadName = "edgepose-live";
+
+    // One for the loop, one for the baseline it starts beside the model on a fallback frame (PoseEstimator starts it on
+    // the caller's scheduler, then waits for it): the loop runs one continuation at a time, so two threads never deadlock.
+    private const int LiveThreadCount = 2;
+
     private readonly PipelineOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Leave the host's start-up path at once: model warm-up and frame waits happen on the loop.
-        await Task.Yield();
+        using var liveThreads = new LiveThreadScheduler(LiveThreadName, LiveThreadCount, _options.LiveThreadPriorityBoost, logger);
+        // What follows the loop (joining its threads, the host's stop) continues on the pool, never on a live thread.
+        await liveThreads.Run(() => RunLiveAsync(stoppingToken)).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+    }
+
+    /// <summary>
+    /// Runs on the live threads, and so does every continuation of its awaits: they capture the live scheduler (none of
+    /// them uses ConfigureAwait(false), which would resume on the pool), and channel reads resume through it too.
+    /// </summary>
+    private async Task RunLiveAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await modelHost.Initialized.WaitAsync(stoppingToken);

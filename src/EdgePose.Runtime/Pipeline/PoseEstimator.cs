@@ -129,8 +129,13 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         /// <summary>Whether a decision asked for the baseline (whether or not it had already started).</summary>
         public bool BaselineNeeded { get; private set; }
 
-        /// <summary>Runs the baseline on the thread pool while this thread runs the model.</summary>
-        public void StartBaseline() => _besideModel = Task.Run(RunBaseline, cancellationToken);
+        /// <summary>
+        /// Runs the baseline while this thread runs the model, on the caller's scheduler: the live loop's own threads for the
+        /// live loop, so a fallback frame never waits for a pool thread behind request work; the thread pool for EstimatePose
+        /// and batch tools.
+        /// </summary>
+        public void StartBaseline() =>
+            _besideModel = Task.Factory.StartNew(RunBaseline, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current);
 
         public void WaitForBaseline()
         {

@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using EdgePose.Daemon.Cli;
 using EdgePose.Daemon.Hosting;
+using EdgePose.Runtime.Pipeline;
 
 namespace EdgePose.Daemon.Tests.Deploy;
 
@@ -34,6 +35,10 @@ public sealed partial class SystemdUnitAndInstallTests
         Assert.Matches(@"^StartLimitIntervalSec=\d+", Setting(settings, "StartLimitIntervalSec"));
         // A first TensorRT engine build takes minutes.
         Assert.Matches(@"^TimeoutStartSec=([5-9]|[1-5]\d)min$", Setting(settings, "TimeoutStartSec"));
+
+        // The nice limit lets the live pipeline threads go the default boost below the daemon's nice 0, and no further.
+        Assert.Equal($"LimitNICE=-{new PipelineOptions().LiveThreadPriorityBoost}", Setting(settings, "LimitNICE"));
+        Assert.Equal("CapabilityBoundingSet=", Setting(settings, "CapabilityBoundingSet"));
 
         // JIT needs W+X pages; PrivateDevices and any DeviceAllow (ProtectClock implies one) hide /dev/video* and the GPU nodes;
         // ProtectProc/ProcSubset break CUDA and Argus reading /proc; PrivateUsers unmaps the video group.

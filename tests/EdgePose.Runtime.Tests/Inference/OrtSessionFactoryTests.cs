@@ -90,6 +90,35 @@ public sealed class OrtSessionFactoryTests
         Assert.Equal(new ExecutionProviderStatus(InferenceOptions.Cpu, true, "CPU", null, null), factory.Probe(InferenceOptions.Cpu));
     }
 
+    [Fact]
+    public void The_sessions_intra_op_threads_run_the_boost_above_the_thread_that_asked_for_it_where_permitted()
+    {
+        var options = InferenceTestKit.Options();
+        options.ExecutionProviders = [ExecutionProvider.Cpu];
+        options.IntraOpThreads = 2;
+        options.IntraOpThreadPriorityBoost = 3;
+        var factory = new OrtSessionFactory(Microsoft.Extensions.Options.Options.Create(options), _logger);
+        var creatorNice = ThreadStat("thread-self").Nice;
+
+        var (session, _) = factory.Create(Model, ModelSha256);
+        using (session)
+        {
+            // ONNX Runtime does not name its threads, so its workers keep the name of the thread that built the session.
+            var workers = Directory.GetDirectories("/proc/self/task").Select(t => ThreadStat($"self/task/{Path.GetFileName(t)}"))
+                .Where(t => t.Name == OrtSessionFactory.IntraOpThreadName).Select(t => t.Nice).ToList();
+            if (_logger.Collector.GetSnapshot().Any(r => r.Id.Id == 1111))
+            {
+                // Not permitted here (no CAP_SYS_NICE, no nice limit): logged, and the workers run as their creator.
+                Assert.Contains(creatorNice, workers);
+            }
+            else
+            {
+                // IntraOpThreads = 2: the caller of Run and one worker. Other tests' sessions may be building beside this one.
+                Assert.Contains(Math.Max(-20, creatorNice - 3), workers);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("libcublasLt.so.13: cannot open shared object file: No such file or directory", "missing libcublasLt.so.13 (needed by libonnxruntime_providers_cuda.so)")]
     [InlineData("/opt/edgepose/libonnxruntime_providers_cuda.so: cannot open shared object file: No such file or directory", "missing libonnxruntime_providers_cuda.so")]
@@ -113,5 +142,14 @@ public sealed class OrtSessionFactoryTests
     {
         using var options = OrtSessionFactory.BaseSessionOptions(1);
         return new InferenceSession(Model, options);
+    }
+
+    /// <summary>A thread's name and nice value from /proc/PATH/stat (the fields after the name, which may hold spaces, start at field 3; nice is field 19).</summary>
+    private static (string Name, int Nice) ThreadStat(string path)
+    {
+        var stat = File.ReadAllText($"/proc/{path}/stat");
+        var (open, close) = (stat.IndexOf('(', StringComparison.Ordinal), stat.LastIndexOf(')'));
+        var fields = stat[(close + 2)..].Split(' ');
+        return (stat[(open + 1)..close], int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

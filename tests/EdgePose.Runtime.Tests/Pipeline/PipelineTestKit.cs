@@ -88,7 +88,8 @@ internal static class Scenes
 internal static class RuntimeHost
 {
     /// <param name="settings">Added to (or overriding) the defaults here.</param>
-    public static IHost Build(double cameraFps, string modelPath, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="services">Registrations that replace the runtime's (the last registration of a service wins).</param>
+    public static IHost Build(double cameraFps, string modelPath, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -104,6 +105,7 @@ internal static class RuntimeHost
         var registry = Prometheus.Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(registry);
         builder.Services.AddEdgePoseRuntime(builder.Configuration, registry).AddSyntheticCamera(builder.Configuration);
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 }
