@@ -152,11 +152,17 @@ class PoseNet(nn.Module):
 
 
 # The exported graph's inference recipe, chosen on the validation splits (MODEL_CARD.md): how many times the refiner
-# reframes, and in how many crops, shifted diagonally by VIEW_SHIFT of the crop's side, the last pass looks at the object
-# (their keypoints averaged: each view errs a little differently, much as the locator's framing does).
+# reframes, and in how many crops, shifted diagonally by VIEW_SHIFT of the crop's side and scaled by VIEW_SCALE, the
+# last pass looks at the object (their keypoints averaged: each view errs a little differently, much as the locator's
+# framing does).
 REFINE_PASSES = 3
 VIEWS = 4
 VIEW_SHIFT = 0.04
+# The diagonal views also differ in scale, alternately VIEW_SCALE smaller and larger than the framed crop: a view errs in
+# the box's apparent size as much as in its place, and size is depth, where the wrong poses served miss (1-3 cm, with
+# the angle right). Averaging them cancels some of it, and their disagreement (SPREAD_PX) marks the frames where it
+# does not (chosen on the validation splits, MODEL_CARD.md).
+VIEW_SCALE = 0.05
 # Where the views disagree on a keypoint the refiner is unsure of it, whatever its peak says: each keypoint's score is
 # scaled by exp(-spread / SPREAD_PX), the spread being the RMS distance of the views' answers from their mean, in pixels
 # of the 128-pixel crop (chosen on the validation splits, MODEL_CARD.md).
@@ -164,9 +170,13 @@ SPREAD_PX = 3.0
 
 
 def view_offsets(views, dtype=torch.float32):
-    """Crop-centre offsets [views, 2] in crop sides: none for one view, the four diagonals, and the centre for five."""
-    diagonals = [(VIEW_SHIFT, VIEW_SHIFT), (-VIEW_SHIFT, VIEW_SHIFT), (VIEW_SHIFT, -VIEW_SHIFT), (-VIEW_SHIFT, -VIEW_SHIFT)]
-    return torch.tensor({1: [(0.0, 0.0)], 4: diagonals, 5: [(0.0, 0.0)] + diagonals}[views], dtype=dtype)
+    """Per view (x offset, y offset, scale) [views, 3]: the crop centre moved by the offsets (in crop sides) and its side
+    multiplied by the scale. One view: the crop as framed; four: the diagonals, alternately smaller and larger; five: the
+    framed crop and the four."""
+    small, large = 1 - VIEW_SCALE, 1 + VIEW_SCALE
+    diagonals = [(VIEW_SHIFT, VIEW_SHIFT, small), (-VIEW_SHIFT, VIEW_SHIFT, large), (VIEW_SHIFT, -VIEW_SHIFT, large),
+                 (-VIEW_SHIFT, -VIEW_SHIFT, small)]
+    return torch.tensor({1: [(0.0, 0.0, 1.0)], 4: diagonals, 5: [(0.0, 0.0, 1.0)] + diagonals}[views], dtype=dtype)
 
 
 class ContractHead(nn.Module):
@@ -174,7 +184,7 @@ class ContractHead(nn.Module):
 
     With refine_passes > 1 the refiner runs again on a crop re-centred and re-sized on its own keypoints: the locator's
     crop only has to contain the object, the later ones are framed as the refiner was trained to see it. The last pass
-    looks through `views` shifted crops at once (one grid_sample, one refiner batch) and averages what they find; where
+    looks through `views` shifted and scaled crops at once (one grid_sample, one refiner batch) and averages what they find; where
     they disagree, the keypoint's score drops (SPREAD_PX)."""
 
     def __init__(self, net, refine_passes=REFINE_PASSES, views=VIEWS):
@@ -194,8 +204,8 @@ class ContractHead(nn.Module):
         if self.refine_passes > 1:
             centre, side = crop_box(keypoints)
         n, views = image.shape[0], self.offsets.shape[0]
-        centres = (centre.unsqueeze(1) + self.offsets.unsqueeze(0) * side.view(n, 1, 1) / input_size).reshape(n * views, 2)
-        sides = side.view(n, 1).expand(n, views).reshape(n * views)
+        centres = (centre.unsqueeze(1) + self.offsets[:, :2].unsqueeze(0) * side.view(n, 1, 1) / input_size).reshape(n * views, 2)
+        sides = (side.view(n, 1) * self.offsets[:, 2].view(1, views)).reshape(n * views)
         local, _, peak = self.net.refine(cut_crops(image, centres, sides, views=views))
         each = uncrop(local, centres, sides, input_size).reshape(n, views, KEYPOINTS, 2)
         keypoints = each.mean(dim=1)

@@ -52,8 +52,8 @@ public sealed class OnnxPoseModelTests : IDisposable
     public void Mediocre_scores_give_a_pose_below_the_confidence_threshold()
     {
         var options = InferenceTestKit.Options();
-        // Every keypoint just above the score floor, so PnP gets them all, and their mean below the threshold.
-        var score = (float)(options.KeypointScoreFloor + 0.02);
+        // Every keypoint between the score floor and the threshold, so PnP gets them all, and their mean is below the threshold.
+        var score = (float)((options.KeypointScoreFloor + options.ConfidenceThreshold) / 2);
         Assert.True(score < options.ConfidenceThreshold);
         var model = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose) with { Scores = [.. Enumerable.Repeat(score, 9)] };
 

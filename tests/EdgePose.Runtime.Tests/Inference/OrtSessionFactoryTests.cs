@@ -98,14 +98,14 @@ public sealed class OrtSessionFactoryTests
         options.IntraOpThreads = 2;
         options.IntraOpThreadPriorityBoost = 3;
         var factory = new OrtSessionFactory(Microsoft.Extensions.Options.Options.Create(options), _logger);
-        var creatorNice = ThreadStat("thread-self").Nice;
+        var creatorNice = ThreadStat("thread-self")!.Value.Nice;
 
         var (session, _) = factory.Create(Model, ModelSha256);
         using (session)
         {
             // ONNX Runtime does not name its threads, so its workers keep the name of the thread that built the session.
             var workers = Directory.GetDirectories("/proc/self/task").Select(t => ThreadStat($"self/task/{Path.GetFileName(t)}"))
-                .Where(t => t.Name == OrtSessionFactory.IntraOpThreadName).Select(t => t.Nice).ToList();
+                .OfType<(string Name, int Nice)>().Where(t => t.Name == OrtSessionFactory.IntraOpThreadName).Select(t => t.Nice).ToList();
             if (_logger.Collector.GetSnapshot().Any(r => r.Id.Id == 1111))
             {
                 // Not permitted here (no CAP_SYS_NICE, no nice limit): logged, and the workers run as their creator.
@@ -144,10 +144,22 @@ public sealed class OrtSessionFactoryTests
         return new InferenceSession(Model, options);
     }
 
-    /// <summary>A thread's name and nice value from /proc/PATH/stat (the fields after the name, which may hold spaces, start at field 3; nice is field 19).</summary>
-    private static (string Name, int Nice) ThreadStat(string path)
+    /// <summary>
+    /// A thread's name and nice value from /proc/PATH/stat (the fields after the name, which may hold spaces, start at
+    /// field 3; nice is field 19); null for a thread that ended since the folder was listed.
+    /// </summary>
+    private static (string Name, int Nice)? ThreadStat(string path)
     {
-        var stat = File.ReadAllText($"/proc/{path}/stat");
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{path}/stat");
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
+        {
+            return null;
+        }
+
         var (open, close) = (stat.IndexOf('(', StringComparison.Ordinal), stat.LastIndexOf(')'));
         var fields = stat[(close + 2)..].Split(' ');
         return (stat[(open + 1)..close], int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture));
