@@ -25,6 +25,8 @@ KEYS = CONTRACT["metadata_keys"]
 KEYPOINT_ORDER = ",".join(CONTRACT["keypoint_order"])
 KEYPOINTS = len(CONTRACT["keypoint_order"])
 CORNERS = 8
+# How a keypoint's score weighs it in PnP, 1 / (ln(s)^2 + softness^2): the runtime's solve and train.py's reference solve.
+KEYPOINT_WEIGHT_SOFTNESS = CONTRACT["keypoint_weighting"]["softness"]
 MEAN = tuple(CONTRACT["input"]["mean"])
 STD = tuple(CONTRACT["input"]["std"])
 INPUT_WIDTH, INPUT_HEIGHT = CONTRACT["input"]["width"], CONTRACT["input"]["height"]

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from posenet import (CORNERS, CROP_MARGIN, EXTENT_UNIT_PX, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINTS, LOCATOR_POOL, MEAN,
-                     MIN_CROP_PX, REFINE_PASSES, STD, VIEWS, ContractHead, PoseNet, cut_crops, export, locator_outputs,
+from posenet import (CORNERS, CROP_MARGIN, EXTENT_UNIT_PX, INPUT_HEIGHT, INPUT_WIDTH, KEYPOINT_WEIGHT_SOFTNESS, KEYPOINTS,
+                     LOCATOR_POOL, MEAN, MIN_CROP_PX, REFINE_PASSES, STD, VIEWS, ContractHead, PoseNet, cut_crops, export, locator_outputs,
                      soft_argmax, uncrop)
 
 # How far the refiner's training crops stray from the true box, in crop sides: covers the locator's errors.
@@ -254,8 +254,9 @@ def dsnt_loss(logits, targets, weight, hit_cells, sigma_cells=1.5):
     return coord + js + 0.1 * score, coord.detach(), hit.sum() / (weight.sum() * k).clamp_min(1)
 
 
-def pose_metrics(pred_uv, ids, root, split):
-    """Position/angle error through the same PnP the runtime runs (EPnP then iterative), on the held-out split."""
+def pose_metrics(pred_uv, ids, root, split, scores=None):
+    """Position/angle error through the same PnP the runtime runs (EPnP, then refined with the keypoints weighted by
+    their scores; all alike without scores), on the held-out split."""
     scene = os.path.join(root, split, "000000")
     with open(os.path.join(scene, "scene_gt.json")) as f:
         gt = json.load(f)
@@ -265,9 +266,10 @@ def pose_metrics(pred_uv, ids, root, split):
         camera = json.load(f)
     object_points = box_keypoints(root)
     pos, ang = [], []
-    for p, i in zip(pred_uv, ids):
+    for n, (p, i) in enumerate(zip(pred_uv, ids)):
         k = np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3)
-        pose = solve_pose(object_points, to_image_pixels(p, camera["width"], camera["height"]), k)
+        pose = solve_pose(object_points, to_image_pixels(p, camera["width"], camera["height"]), k,
+                          None if scores is None else scores[n])
         truth = gt[str(i)][0]
         if pose is None:
             pos.append(np.inf)
@@ -294,16 +296,70 @@ def box_keypoints(root):
     return np.array([(a * sx, b * sy, c * sz) for a, b, c in corners] + [(0, 0, 0)], np.float64)
 
 
-def solve_pose(object_points, pixels, k):
+def solve_pose(object_points, pixels, k, scores=None):
+    """EPnP, then Levenberg-Marquardt on the reprojection error: OpenCV's with no scores, else weighted by them as the
+    runtime weighs them (keypoint_weights). (R, t) or None."""
     ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, flags=cv2.SOLVEPNP_EPNP)
-    if ok:
+    if ok and scores is None:
         ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
-    return (cv2.Rodrigues(rvec)[0], tvec.ravel()) if ok else None
+    if not ok:
+        return None
+    if scores is None:
+        return cv2.Rodrigues(rvec)[0], tvec.ravel()
+    return weighted_refine(object_points, pixels, k, keypoint_weights(scores), cv2.Rodrigues(rvec)[0], tvec.ravel())
 
 
-def reprojection_rms(object_points, pixels, k, r, t):
+def keypoint_weights(scores):
+    """1 / (ln(s)^2 + softness^2), as OnnxPoseModel weighs keypoints (models/contract.json's keypoint_weighting)."""
+    log_scores = np.log(np.maximum(np.asarray(scores, np.float64), np.finfo(np.float32).smallest_subnormal))
+    return 1 / (log_scores ** 2 + KEYPOINT_WEIGHT_SOFTNESS ** 2)
+
+
+def weighted_refine(object_points, pixels, k, weights, r, t, iterations=50):
+    """Levenberg-Marquardt on the weighted squared reprojection error, the rotation updated as R' = exp([d]x) R, as
+    PnpSolver refines: (R, t)."""
+    w = np.repeat(weights / weights.mean(), 2)
+
+    def residuals(r, t):
+        camera = object_points @ r.T + t
+        projected = camera[:, :2] / camera[:, 2:3] * (k[0, 0], k[1, 1]) + (k[0, 2], k[1, 2])
+        return (projected - pixels).ravel(), camera
+
+    res, camera = residuals(r, t)
+    cost, damping = (w * res ** 2).sum(), 1e-3
+    for _ in range(iterations):
+        x, y, z = camera.T
+        rotated = object_points @ r.T
+        jac = np.zeros((len(object_points), 2, 6))
+        jac[:, 0, 0], jac[:, 0, 2] = k[0, 0] / z, -k[0, 0] * x / z ** 2
+        jac[:, 1, 1], jac[:, 1, 2] = k[1, 1] / z, -k[1, 1] * y / z ** 2
+        # d(pixel)/d(rotation) = d(pixel)/d(point) . -[R X]x
+        jac[:, :, 3:] = np.cross(rotated[:, None, :], jac[:, :, :3])
+        jac = jac.reshape(-1, 6)
+        normal, gradient = jac.T @ (w[:, None] * jac), jac.T @ (w * res)
+        while damping <= 1e10:
+            step = np.linalg.solve(normal + damping * np.diag(np.diag(normal)), -gradient)
+            candidate_r, _ = cv2.Rodrigues(step[3:])
+            candidate = (candidate_r @ r, t + step[:3])
+            candidate_res, candidate_camera = residuals(*candidate)
+            candidate_cost = (w * candidate_res ** 2).sum()
+            if candidate_cost < cost:
+                converged = cost - candidate_cost <= 1e-12 * cost
+                (r, t), res, camera, cost = candidate, candidate_res, candidate_camera, candidate_cost
+                damping = max(damping / 10, 1e-12)
+                break
+            damping *= 10
+        else:
+            break
+        if converged:
+            break
+    return r, t
+
+
+def reprojection_rms(object_points, pixels, k, r, t, weights):
+    """RMS reprojection error, each point weighted (weights scaled to a mean of 1), as PnpSolver reports it."""
     projected, _ = cv2.projectPoints(object_points, cv2.Rodrigues(r)[0], t, k, None)
-    return float(np.sqrt(((projected.reshape(-1, 2) - pixels) ** 2).sum(axis=1).mean()))
+    return float(np.sqrt((weights / weights.mean() * ((projected.reshape(-1, 2) - pixels) ** 2).sum(axis=1)).mean()))
 
 
 def predict(head, frames, device, batch=25):
@@ -354,11 +410,12 @@ def write_parity_fixture(head, root, split, out_dir, count=2):
                  "scores": scores[0].numpy().astype(float).round(7).tolist()}
         k = np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3)
         pixels = to_image_pixels(keypoints[0].numpy().astype(np.float64), bgr.shape[1], bgr.shape[0])
-        pose = solve_pose(object_points, pixels, k)
+        frame_scores = scores[0].numpy()
+        pose = solve_pose(object_points, pixels, k, frame_scores)
         # Only a well-posed solve is a reference: an untrained smoke model's keypoints all sit within a pixel or two,
         # where PnP fits any far-away pose and two solvers legitimately disagree.
         spread = float((pixels.max(axis=0) - pixels.min(axis=0)).max())
-        if pose is not None and spread > 16 and reprojection_rms(object_points, pixels, k, *pose) < 2.0:
+        if pose is not None and spread > 16 and reprojection_rms(object_points, pixels, k, *pose, keypoint_weights(frame_scores)) < 2.0:
             entry["pose"] = {"cam_K": k.ravel().tolist(), "cam_R_m2c": pose[0].ravel().round(9).tolist(),
                              "cam_t_m": pose[1].round(9).tolist()}
         entries.append(entry)
@@ -476,7 +533,7 @@ def main():
 
     def evaluate(epoch, step):
         pred, scores = predict(head, test["frames"], device)
-        metrics = pose_metrics(pred, test["ids"], args.data, args.test_split)
+        metrics = pose_metrics(pred, test["ids"], args.data, args.test_split, scores)
         metrics["mean_score"] = float(scores.mean())
         metrics["refiner_on_true_boxes"] = pose_metrics(
             refine_true_boxes(net, test["frames"], test["keypoints"], device), test["ids"], args.data, args.test_split)

@@ -13,7 +13,8 @@ public sealed record ModelContractFile(
     ImmutableDictionary<string, string> MetadataKeys,
     ImmutableArray<string> KeypointOrder,
     ModelContractFile.InputSpec Input,
-    ModelContractFile.OutputSpec Outputs)
+    ModelContractFile.OutputSpec Outputs,
+    ModelContractFile.KeypointWeightingSpec KeypointWeighting)
 {
     private const string ResourceName = "EdgePose.Core.Contract.contract.json";
 
@@ -26,6 +27,20 @@ public sealed record ModelContractFile(
         string Name, int Width, int Height, string Layout, string Color, ImmutableArray<float> Mean, ImmutableArray<float> Std, string Resize);
 
     public sealed record OutputSpec(string Keypoints, string Scores);
+
+    /// <summary>
+    /// A keypoint's weight in PnP from its score s, 1 / (ln²s + <paramref name="Softness"/>²): the runtime's solve and the
+    /// recipe's reference solve (train.py, the parity fixture's poses) weigh alike.
+    /// </summary>
+    public sealed record KeypointWeightingSpec(double Softness)
+    {
+        public double Weight(float score)
+        {
+            // A score of exactly 0 (or below, from a broken model) weighs least rather than not at all or NaN.
+            var logScore = Math.Log(Math.Max(score, float.Epsilon));
+            return 1 / ((logScore * logScore) + (Softness * Softness));
+        }
+    }
 
     private static ModelContractFile Load()
     {

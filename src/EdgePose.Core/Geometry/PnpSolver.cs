@@ -5,8 +5,8 @@ using OpenCvSharp;
 namespace EdgePose.Core.Geometry;
 
 /// <summary>A PnP solution: T_camera_points, its reprojection error and covariance.</summary>
-/// <param name="LargestResidualPoint">Index of the point that reprojects farthest from its image point (the first of equals).</param>
-public sealed record PnpSolution(RigidTransform Pose, double RmsReprojectionErrorPx, ImmutableArray<double> Covariance, int LargestResidualPoint);
+/// <param name="RmsReprojectionErrorPx">RMS distance between the points' projections and their image points, each weighted as in the solve.</param>
+public sealed record PnpSolution(RigidTransform Pose, double RmsReprojectionErrorPx, ImmutableArray<double> Covariance);
 
 /// <summary>SolvePnP plus what the grasp controller needs beyond the pose: reprojection error and a 6×6 covariance.</summary>
 /// <remarks>OpenCV finds the first pose; refinement, projection and the covariance are managed code (<see cref="CameraModel"/>).</remarks>
@@ -22,11 +22,21 @@ public static class PnpSolver
     /// The live path's solve, all in managed code: EPnP for a closed-form start (<see cref="Epnp"/>), then
     /// Levenberg–Marquardt on the reprojection error from it. Allocates nothing but the result.
     /// </summary>
-    public static PnpSolution? SolveEpnpRefined(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera)
+    /// <param name="weights">
+    /// Each point's weight in the refinement and the covariance, in proportion to the inverse variance of its image
+    /// point (only ratios matter); null weighs all alike. The closed-form start weighs all alike either way.
+    /// </param>
+    public static PnpSolution? SolveEpnpRefined(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, IReadOnlyList<double>? weights = null)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
+        if (!PointWeights.TryCreate(weights, objectPoints.Count, out var pointWeights))
+        {
+            return null;
+        }
+
         var model = new CameraModel(camera);
-        return Epnp.Solve(objectPoints, imagePoints, model) is { } start ? Finish(objectPoints, imagePoints, model, start, refine: true) : null;
+        return Epnp.Solve(objectPoints, imagePoints, model) is { } start ? Finish(objectPoints, imagePoints, model, pointWeights, start, refine: true) : null;
     }
 
     /// <summary>cv::solvePnP with <paramref name="method"/> (from <paramref name="initialGuess"/> where it takes one), evaluated.</summary>
@@ -75,7 +85,7 @@ public static class PnpSolver
         }
 
         var pose = RigidTransform.FromRodrigues(PnpScratch.GetVector(s.Rvec), PnpScratch.GetVector(s.Tvec));
-        return Finish(objectPoints, imagePoints, new CameraModel(camera), pose, refine: false);
+        return Finish(objectPoints, imagePoints, new CameraModel(camera), PointWeights.Equal, pose, refine: false);
     }
 
     /// <summary>
@@ -85,14 +95,15 @@ public static class PnpSolver
     public static PnpSolution? SolveFrom(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform start)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(objectPoints.Count, imagePoints.Count, nameof(imagePoints));
-        return objectPoints.Count < 4 ? null : Finish(objectPoints, imagePoints, new CameraModel(camera), start, refine: true);
+        return objectPoints.Count < 4 ? null : Finish(objectPoints, imagePoints, new CameraModel(camera), PointWeights.Equal, start, refine: true);
     }
 
-    private static PnpSolution? Finish(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose, bool refine)
+    private static PnpSolution? Finish(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, PointWeights weights, RigidTransform pose, bool refine)
     {
         if (refine)
         {
-            pose = Refine(objectPoints, imagePoints, camera, pose);
+            pose = Refine(objectPoints, imagePoints, camera, weights, pose);
         }
 
         if (pose.Translation.Z <= 0 || !double.IsFinite(pose.Translation.Length))
@@ -100,19 +111,20 @@ public static class PnpSolver
             return null;
         }
 
-        var (rms, covariance, largestResidual) = Evaluate(objectPoints, imagePoints, camera, pose);
-        return new PnpSolution(pose, rms, covariance, largestResidual);
+        var (rms, covariance) = Evaluate(objectPoints, imagePoints, camera, weights, pose);
+        return new PnpSolution(pose, rms, covariance);
     }
 
     /// <summary>
-    /// Levenberg–Marquardt on the reprojection error from <paramref name="start"/>: the same objective as OpenCV's
-    /// SOLVEPNP_ITERATIVE refinement, in managed code with the rotation updated on the manifold (R' = exp([δθ]×)·R), so a
-    /// solve allocates nothing and crosses no native boundary per iteration.
+    /// Levenberg–Marquardt on the (weighted) reprojection error from <paramref name="start"/>: with equal weights the same
+    /// objective as OpenCV's SOLVEPNP_ITERATIVE refinement, in managed code with the rotation updated on the manifold
+    /// (R' = exp([δθ]×)·R), so a solve allocates nothing and crosses no native boundary per iteration.
     /// </summary>
-    private static RigidTransform Refine(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform start)
+    private static RigidTransform Refine(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, PointWeights weights, RigidTransform start)
     {
         var pose = start;
-        var cost = SumOfSquares(objectPoints, imagePoints, camera, pose);
+        var cost = SumOfSquares(objectPoints, imagePoints, camera, weights, pose);
         Span<double> normal = stackalloc double[Symmetric6.Count];
         Span<double> gradient = stackalloc double[Symmetric6.Size];
         Span<double> damped = stackalloc double[Symmetric6.Count];
@@ -120,7 +132,7 @@ public static class PnpSolver
         var lambda = InitialDamping;
         for (var iteration = 0; iteration < MaxIterations && cost > 0; iteration++)
         {
-            NormalEquations(objectPoints, imagePoints, camera, pose, normal, gradient);
+            NormalEquations(objectPoints, imagePoints, camera, weights, pose, normal, gradient);
             var improved = false;
             var converged = false;
             while (!improved && lambda <= MaxDamping)
@@ -138,7 +150,7 @@ public static class PnpSolver
                     var candidate = new RigidTransform(
                         Rotation3.FromRodrigues(new Vec3(step[3], step[4], step[5])) * pose.Rotation,
                         pose.Translation + new Vec3(step[0], step[1], step[2]));
-                    var candidateCost = SumOfSquares(objectPoints, imagePoints, camera, candidate);
+                    var candidateCost = SumOfSquares(objectPoints, imagePoints, camera, weights, candidate);
                     if (candidateCost < cost)
                     {
                         converged = cost - candidateCost <= ConvergedCostDecrease * cost || StepNorm(step) <= ConvergedStep;
@@ -181,29 +193,32 @@ public static class PnpSolver
         return Math.Sqrt(sum);
     }
 
-    private static double SumOfSquares(IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose)
+    private static double SumOfSquares(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, PointWeights weights, RigidTransform pose)
     {
         var sum = 0.0;
         for (var i = 0; i < objectPoints.Count; i++)
         {
             var (u, v) = camera.Project(pose.Apply(objectPoints[i]));
             var (du, dv) = (u - imagePoints[i].X, v - imagePoints[i].Y);
-            sum += (du * du) + (dv * dv);
+            sum += weights[i] * ((du * du) + (dv * dv));
         }
 
         return double.IsFinite(sum) ? sum : double.PositiveInfinity;
     }
 
     /// <summary>
-    /// JᵀJ and Jᵀr of the pixel residuals r, with J taken with respect to (δt, δθ) where the pose moves as
+    /// JᵀWJ and JᵀWr of the pixel residuals r, with J taken with respect to (δt, δθ) where the pose moves as
     /// t' = t + δt, R' = exp([δθ]×)·R: the parametrisation of the reported covariance, so it needs no change of variables.
+    /// An empty <paramref name="gradient"/> skips JᵀWr (the covariance needs only JᵀWJ).
     /// </summary>
     private static void NormalEquations(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose,
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, PointWeights weights, RigidTransform pose,
         Span<double> normal, Span<double> gradient)
     {
         normal.Clear();
         gradient.Clear();
+        var withGradient = !gradient.IsEmpty;
         Span<double> dPixel = stackalloc double[6];
         Span<double> row = stackalloc double[Symmetric6.Size];
         for (var i = 0; i < objectPoints.Count; i++)
@@ -220,13 +235,19 @@ public static class PnpSolver
                 row[3] = (dz * rotated.Y) - (dy * rotated.Z);
                 row[4] = (dx * rotated.Z) - (dz * rotated.X);
                 row[5] = (dy * rotated.X) - (dx * rotated.Y);
+                var weight = weights[i];
                 var residual = axis == 0 ? u - imagePoints[i].X : v - imagePoints[i].Y;
                 for (var a = 0; a < Symmetric6.Size; a++)
                 {
-                    gradient[a] += row[a] * residual;
+                    var weighted = weight * row[a];
+                    if (withGradient)
+                    {
+                        gradient[a] += weighted * residual;
+                    }
+
                     for (var b = 0; b < Symmetric6.Size; b++)
                     {
-                        normal[(a * Symmetric6.Size) + b] += row[a] * row[b];
+                        normal[(a * Symmetric6.Size) + b] += weighted * row[b];
                     }
                 }
             }
@@ -240,28 +261,24 @@ public static class PnpSolver
     /// (object, grasp) with the points expressed in that frame gives that frame's covariance.
     /// </summary>
     public static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose)
-    {
-        var (rms, covariance, _) = Evaluate(objectPoints, imagePoints, new CameraModel(camera), pose);
-        return (rms, covariance);
-    }
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, CameraIntrinsics camera, RigidTransform pose) =>
+        Evaluate(objectPoints, imagePoints, new CameraModel(camera), PointWeights.Equal, pose);
 
-    private static (double RmsPx, ImmutableArray<double> Covariance, int LargestResidualPoint) Evaluate(
-        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, RigidTransform pose)
+    /// <summary>
+    /// As the public overload, weighted: Σ = σ²(JᵀWJ)⁻¹ with σ² = Σwr² / (2N − 6) and the weights scaled to a mean of 1,
+    /// so σ is a pixel error whichever scale the caller's weights have, and <see cref="MinimumPixelSigma"/> bounds it as
+    /// it bounds the unweighted one.
+    /// </summary>
+    private static (double RmsPx, ImmutableArray<double> Covariance) Evaluate(
+        IReadOnlyList<Vec3> objectPoints, IReadOnlyList<Point2d> imagePoints, in CameraModel camera, PointWeights weights, RigidTransform pose)
     {
         var n = objectPoints.Count;
         var sumSquares = 0.0;
-        var (largest, largestSquare) = (0, 0.0);
         for (var i = 0; i < n; i++)
         {
             var (u, v) = camera.Project(pose.Apply(objectPoints[i]));
             var (dx, dy) = (u - imagePoints[i].X, v - imagePoints[i].Y);
-            var square = (dx * dx) + (dy * dy);
-            sumSquares += square;
-            if (square > largestSquare)
-            {
-                (largest, largestSquare) = (i, square);
-            }
+            sumSquares += weights[i] * ((dx * dx) + (dy * dy));
         }
 
         var rms = Math.Sqrt(sumSquares / n);
@@ -269,14 +286,13 @@ public static class PnpSolver
         var sigmaSquared = Math.Max(sumSquares / dof, MinimumPixelSigma * MinimumPixelSigma);
 
         Span<double> information = stackalloc double[Symmetric6.Count];
-        Span<double> unusedGradient = stackalloc double[Symmetric6.Size];
-        NormalEquations(objectPoints, imagePoints, camera, pose, information, unusedGradient);
+        NormalEquations(objectPoints, imagePoints, camera, weights, pose, information, []);
         var covariance = new double[Symmetric6.Count];
         if (!Symmetric6.TryInvert(information, covariance, MinimumConditionRatio))
         {
             // Degenerate geometry: the pose is unconstrained along some direction; say so instead of inventing a number.
             Array.Fill(covariance, double.PositiveInfinity);
-            return (rms, [.. covariance], largest);
+            return (rms, [.. covariance]);
         }
 
         for (var i = 0; i < covariance.Length; i++)
@@ -284,7 +300,7 @@ public static class PnpSolver
             covariance[i] *= sigmaSquared;
         }
 
-        return (rms, [.. covariance], largest);
+        return (rms, [.. covariance]);
     }
 
     // Smallest over largest eigenvalue of JᵀJ below which a direction counts as unconstrained.
@@ -341,5 +357,48 @@ public static class PnpSolver
         }
 
         return result;
+    }
+
+    /// <summary>Per-point weights scaled to a mean of 1 (the caller's list is read, never copied), or all 1.</summary>
+    private readonly struct PointWeights
+    {
+        private readonly IReadOnlyList<double>? _weights;
+        private readonly double _scale;
+
+        private PointWeights(IReadOnlyList<double>? weights, double scale) => (_weights, _scale) = (weights, scale);
+
+        public static PointWeights Equal => default;
+
+        public double this[int index] => _weights is null ? 1 : _weights[index] * _scale;
+
+        /// <summary>False when the weights cannot weigh anything: negative, not finite, or all zero.</summary>
+        public static bool TryCreate(IReadOnlyList<double>? weights, int count, out PointWeights pointWeights)
+        {
+            pointWeights = Equal;
+            if (weights is null)
+            {
+                return true;
+            }
+
+            ArgumentOutOfRangeException.ThrowIfNotEqual(weights.Count, count, nameof(weights));
+            var sum = 0.0;
+            for (var i = 0; i < count; i++)
+            {
+                if (!(weights[i] >= 0) || !double.IsFinite(weights[i]))
+                {
+                    return false;
+                }
+
+                sum += weights[i];
+            }
+
+            if (!(sum > 0))
+            {
+                return false;
+            }
+
+            pointWeights = new PointWeights(weights, count / sum);
+            return true;
+        }
     }
 }

@@ -71,10 +71,13 @@ public sealed class InferenceOptions
     /// Below this confidence a model pose counts as low-confidence and the baseline is preferred. Chosen for the bundled
     /// model on the validation split (models/MODEL_CARD.md): a wrong pose is worse for a grasp than none.
     /// </summary>
-    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.31;
+    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.37;
 
-    /// <summary>Keypoints scoring below this are left out of PnP; fewer than <see cref="OnnxPoseModel.MinimumKeypoints"/> left means no pose.</summary>
-    [Range(0.0, 1.0)] public double KeypointScoreFloor { get; set; } = 0.3;
+    /// <summary>
+    /// Keypoints scoring below this are left out of PnP (the others count by their scores); fewer than
+    /// <see cref="OnnxPoseModel.MinimumKeypoints"/> left means no pose: what the model is not looking at gets none.
+    /// </summary>
+    [Range(0.0, 1.0)] public double KeypointScoreFloor { get; set; } = 0.05;
 
     /// <summary>
     /// The grasp's position tolerance, metres: a pose's confidence (the model's and the baseline's) falls as exp(−z) with

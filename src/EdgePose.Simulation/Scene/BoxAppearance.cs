@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using EdgePose.Core.Geometry;
 using EdgePose.Core.Objects;
 using OpenCvSharp;
-using OpenCvSharp.Aruco;
 
 namespace EdgePose.Simulation.Scene;
 
@@ -116,21 +115,8 @@ internal sealed class BoxAppearance : IDisposable
         public ImmutableArray<Vec3> PrintMarker(FiducialMarker marker)
         {
             _blank = [.. _printed.Select(level => level.Clone())];
-            using var dictionary = CvAruco.GetPredefinedDictionary(marker.Dictionary);
-            var cells = dictionary.MarkerSize + 2;
-            using var code = new Mat();
-            dictionary.GenerateImageMarker(marker.Id, cells * MarkerCellPx, code, 1);
-
-            // One white cell of quiet zone around the black border, as printed markers have.
-            var canvasPx = (cells + 2) * MarkerCellPx;
-            using var canvas = new Mat(canvasPx, canvasPx, MatType.CV_8UC3, Scalar.White);
-            using (var inner = canvas[new Rect(MarkerCellPx, MarkerCellPx, cells * MarkerCellPx, cells * MarkerCellPx)])
-            {
-                Cv2.CvtColor(code, inner, ColorConversionCodes.GRAY2BGR);
-            }
-
-            var q = marker.SideMeters / 2 * (cells + 2) / cells;
-            ImmutableArray<Vec3> quietZone = [.. new Vec3[] { new(-q, q, 0), new(q, q, 0), new(q, -q, 0), new(-q, -q, 0) }.Select(marker.PoseInObject.Apply)];
+            var (canvas, quietZone) = PrintedMarker.Draw(marker, MarkerCellPx);
+            using var disposeCanvas = canvas;
 
             var texture = _printed[0];
             var destination = quietZone.Select(p => ToTexture(p, texture.Size())).ToArray();

@@ -110,6 +110,75 @@ public sealed class PnpSolverTests
         }
     }
 
+    [Fact]
+    public void A_point_weighted_down_bends_the_pose_less_than_with_equal_weights()
+    {
+        var camera = CameraIntrinsics.Default640x480;
+        var box = TargetObject.DefaultBox;
+        var truth = new RigidTransform(Rotation3.FromRollPitchYaw(RollPitchYaw.FromDegrees(20, -35, 60)), new Vec3(0.02, 0.01, 0.6));
+        var image = PnpSolver.Project(box.Keypoints, camera, truth).ToArray();
+        image[2] = new Point2d(image[2].X + 6, image[2].Y - 4);
+        var weights = Enumerable.Repeat(1.0, image.Length).ToArray();
+        weights[2] = 0.01;
+
+        var equal = PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera);
+        var weighted = PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera, weights);
+
+        Assert.NotNull(equal);
+        Assert.NotNull(weighted);
+        Assert.True(
+            weighted.Pose.PositionErrorTo(truth) < equal.Pose.PositionErrorTo(truth) / 10,
+            $"position error {weighted.Pose.PositionErrorTo(truth):G3} m weighted, {equal.Pose.PositionErrorTo(truth):G3} m equal");
+        // The residual is weighted too: the misplaced point hardly counts, so neither its error nor the covariance balloons.
+        Assert.True(weighted.RmsReprojectionErrorPx < equal.RmsReprojectionErrorPx / 3);
+        Assert.True(weighted.Covariance[14] < equal.Covariance[14]);
+        AssertValidCovariance(weighted.Covariance);
+    }
+
+    [Fact]
+    public void Only_the_weights_ratios_count()
+    {
+        var camera = CameraIntrinsics.Default640x480;
+        var box = TargetObject.DefaultBox;
+        var truth = new RigidTransform(Rotation3.FromRollPitchYaw(RollPitchYaw.FromDegrees(-10, 50, 120)), new Vec3(-0.03, 0.02, 0.8));
+        var random = new Random(7);
+        var image = PnpSolver.Project(box.Keypoints, camera, truth).Select(p => new Point2d(p.X + random.NextDouble() - 0.5, p.Y + random.NextDouble() - 0.5)).ToArray();
+        var weights = box.Keypoints.Select((_, i) => 1.0 + i).ToArray();
+
+        var small = PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera, weights);
+        var large = PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera, [.. weights.Select(w => w * 1e4)]);
+        var equal = PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera, [.. weights.Select(_ => 3.0)]);
+        var unweighted = PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera);
+
+        Assert.NotNull(small);
+        Assert.NotNull(large);
+        Assert.True(small.Pose.PositionErrorTo(large.Pose) < 1e-9);
+        Assert.Equal(small.RmsReprojectionErrorPx, large.RmsReprojectionErrorPx, 9);
+        Assert.All(small.Covariance.Zip(large.Covariance), c => Assert.Equal(c.First, c.Second, 1e-9 * Math.Abs(c.First) + 1e-18));
+        Assert.NotNull(equal);
+        Assert.NotNull(unweighted);
+        Assert.True(equal.Pose.PositionErrorTo(unweighted.Pose) < 1e-9);
+        Assert.Equal(equal.RmsReprojectionErrorPx, unweighted.RmsReprojectionErrorPx, 9);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void Weights_that_weigh_nothing_or_are_not_numbers_give_no_pose(double bad)
+    {
+        var camera = CameraIntrinsics.Default640x480;
+        var box = TargetObject.DefaultBox;
+        var truth = new RigidTransform(Rotation3.Identity, new Vec3(0, 0, 0.5));
+        var image = PnpSolver.Project(box.Keypoints, camera, truth);
+        var weights = box.Keypoints.Select(_ => bad == 0 ? 0.0 : 1.0).ToArray();
+        weights[0] = bad;
+
+        Assert.Null(PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera, weights));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PnpSolver.SolveEpnpRefined(box.Keypoints, image, camera, [1.0, 2.0]));
+    }
+
     internal static void AssertValidCovariance(System.Collections.Immutable.ImmutableArray<double> covariance)
     {
         Assert.Equal(36, covariance.Length);

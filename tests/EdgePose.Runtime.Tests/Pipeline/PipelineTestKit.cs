@@ -82,6 +82,13 @@ internal static class Scenes
         var builder = InferenceTestKit.ModelSeeing(pose);
         return (change?.Invoke(builder) ?? builder).WriteTo(directory.File($"model-{Guid.NewGuid():N}.onnx"));
     }
+
+    /// <summary>
+    /// A model that sees <paramref name="pose"/> but scores every keypoint at 90% of the default confidence threshold:
+    /// its confidence (at most the mean score) stays below the threshold whatever the threshold is.
+    /// </summary>
+    public static string UnsureModel(TempDirectory directory, RigidTransform pose) =>
+        Model(directory, pose, b => b with { Scores = [.. Enumerable.Repeat((float)(0.9 * new InferenceOptions().ConfidenceThreshold), 9)] });
 }
 
 /// <summary>The whole runtime on the synthetic camera, as the daemon hosts it, with its own metrics registry (a service).</summary>

@@ -62,7 +62,7 @@ public sealed class PoseEstimatorTests : IDisposable
             "missing" => _directory.File("missing.onnx"),
             "corrupt" => await Corrupt(),
             "throws" => Scenes.Model(_directory, Scenes.MarkerFacing, b => b with { FailsAtRun = true }),
-            "unsure" => Scenes.Model(_directory, Scenes.MarkerFacing, b => b with { Scores = [.. Enumerable.Repeat(0.35f, 9)] }),
+            "unsure" => Scenes.UnsureModel(_directory, Scenes.MarkerFacing),
             _ => Scenes.Model(_directory, Scenes.MarkerFacing),
         };
         await using var under = await EstimatorUnderTest.CreateAsync(
@@ -79,7 +79,7 @@ public sealed class PoseEstimatorTests : IDisposable
     [Fact]
     public async Task When_neither_can_answer_the_object_is_not_found_rather_than_served_from_a_rejected_model()
     {
-        var unsure = Scenes.Model(_directory, Scenes.MarkerFacing, b => b with { Scores = [.. Enumerable.Repeat(0.35f, 9)] });
+        var unsure = Scenes.UnsureModel(_directory, Scenes.MarkerFacing);
         await using var under = await EstimatorUnderTest.CreateAsync("model-with-fallback", unsure);
         using var scene = Scenes.Render(Scenes.MarkerFacing, markerHidden: true);
 
@@ -93,7 +93,7 @@ public sealed class PoseEstimatorTests : IDisposable
     [Fact]
     public async Task A_baseline_run_beside_the_model_after_a_fallback_serves_what_it_serves_after_the_model()
     {
-        var unsure = Scenes.Model(_directory, Scenes.MarkerFacing, b => b with { Scores = [.. Enumerable.Repeat(0.35f, 9)] });
+        var unsure = Scenes.UnsureModel(_directory, Scenes.MarkerFacing);
         await using var after = await EstimatorUnderTest.CreateAsync("model-with-fallback", unsure);
         await using var beside = await EstimatorUnderTest.CreateAsync("model-with-fallback", unsure, baselineScheduling: "beside-model-after-fallback");
 
