@@ -87,6 +87,29 @@ public sealed class SharedContractTests
         Assert.Equal(Contract.Input.Mean, root.GetProperty("mean").EnumerateArray().Select(v => v.GetSingle()));
         Assert.Equal(Contract.Input.Std, root.GetProperty("std").EnumerateArray().Select(v => v.GetSingle()));
     }
+
+    [FactRequiringTorch]
+    public async Task The_training_recipe_weighs_keypoints_by_score_as_the_runtime_does()
+    {
+        // train.py's reference solve (its metric, the parity fixture's poses) and OnnxPoseModel's PnP must agree on weights;
+        // the scores go over as the doubles their float32 values are, as ONNX Runtime and PyTorch hand them over.
+        float[] scores = [0f, 1e-30f, 0.01f, 0.05f, 0.3f, 0.5f, 0.9f, 0.99f, 1f];
+        var script = $$"""
+            import json, sys
+            sys.path.insert(0, "models/training")
+            import train
+            print(json.dumps(train.keypoint_weights([{{string.Join(", ", scores.Select(s => ((double)s).ToString("R", CultureInfo.InvariantCulture)))}}]).tolist()))
+            """;
+        var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(FactRequiringTorchAttribute.Python, ["-c", script]);
+        Assert.True(exitCode == 0, stderr);
+        var recipe = JsonSerializer.Deserialize<double[]>(stdout)!;
+        Assert.Equal(scores.Length, recipe.Length);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var runtime = Contract.KeypointWeighting.Weight(scores[i]);
+            Assert.True(Math.Abs(recipe[i] - runtime) <= 1e-9 * runtime, $"score {scores[i]}: recipe weight {recipe[i]}, runtime {runtime}");
+        }
+    }
 }
 
 /// <summary>Skipped, saying how to get it, where Debian's PyTorch (what posenet.py imports) is not installed.</summary>
