@@ -92,6 +92,29 @@ public sealed class OnnxPoseModelTests : IDisposable
         Assert.True(result.Confidence < InferenceTestKit.Options().ConfidenceThreshold, $"confidence {result.Confidence}");
     }
 
+    [Theory]
+    [InlineData("NaN keypoints")]
+    [InlineData("NaN scores")]
+    [InlineData("infinite scores")]
+    [InlineData("infinite keypoints")]
+    public void Outputs_that_are_not_numbers_give_no_pose(string broken)
+    {
+        // A model that overflows (fp16 on an accelerator, a bad export) must not turn into a served pose.
+        var exact = InferenceTestKit.ModelSeeing(InferenceTestKit.TruePose);
+        var model = broken switch
+        {
+            "NaN keypoints" => exact with { Keypoints = [.. exact.Keypoints.Select(_ => float.NaN)] },
+            "NaN scores" => exact with { Scores = [.. exact.Scores.Select(_ => float.NaN)] },
+            "infinite scores" => exact with { Scores = [.. exact.Scores.Select(_ => float.PositiveInfinity)] },
+            _ => exact with { Keypoints = [.. exact.Keypoints.Select((k, i) => i < 6 ? float.PositiveInfinity : k)] },
+        };
+
+        var result = Estimate(model, InferenceTestKit.Options());
+
+        Assert.Null(result.Estimate);
+        Assert.Equal(0, result.Confidence);
+    }
+
     [Fact]
     public void A_keypoint_far_off_that_the_model_doubts_barely_moves_the_pose()
     {
