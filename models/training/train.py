@@ -300,13 +300,12 @@ def solve_pose(object_points, pixels, k, scores=None):
     """EPnP, then Levenberg-Marquardt on the reprojection error: OpenCV's with no scores, else weighted by them as the
     runtime weighs them (keypoint_weights). (R, t) or None."""
     ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, flags=cv2.SOLVEPNP_EPNP)
-    if ok and scores is None:
-        ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
     if not ok:
         return None
-    if scores is None:
-        return cv2.Rodrigues(rvec)[0], tvec.ravel()
-    return weighted_refine(object_points, pixels, k, keypoint_weights(scores), cv2.Rodrigues(rvec)[0], tvec.ravel())
+    if scores is not None:
+        return weighted_refine(object_points, pixels, k, keypoint_weights(scores), cv2.Rodrigues(rvec)[0], tvec.ravel())
+    ok, rvec, tvec = cv2.solvePnP(object_points, pixels, k, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE)
+    return (cv2.Rodrigues(rvec)[0], tvec.ravel()) if ok else None
 
 
 def keypoint_weights(scores):

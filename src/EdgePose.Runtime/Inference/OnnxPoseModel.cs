@@ -221,7 +221,6 @@ internal sealed class OnnxPoseModel : IPoseModel
         return (estimate, confidence);
     }
 
-
     /// <summary>One call's buffers: the input tensor, the outputs ONNX Runtime writes into (the contract fixes their shapes) and PnP's point lists.</summary>
     private sealed class Workspace : IDisposable
     {
