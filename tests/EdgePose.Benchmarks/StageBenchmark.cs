@@ -113,7 +113,7 @@ internal static class StageBenchmark
 
             // Split by what the previous frame did: only after a fallback does the beside-model scheduling start the baseline early.
             var estimator = services.GetRequiredService<IPoseEstimator>();
-            var frames = new Dictionary<(bool Fallback, bool AfterFallback), List<double>>();
+            var frames = new Dictionary<(bool Fallback, bool AfterFallback), List<(double Total, double Model, double Baseline, bool MarkerFound)>>();
             var previousFellBack = false;
             foreach (var scene in images)
             {
@@ -122,7 +122,8 @@ internal static class StageBenchmark
                 var elapsed = watch.Elapsed.TotalSeconds;
                 var fellBack = estimate.Poses.Any(p => p.FallbackReason != FallbackReason.None);
                 frames.TryAdd((fellBack, previousFellBack), []);
-                frames[(fellBack, previousFellBack)].Add(elapsed);
+                var model = (estimate.Preprocess + estimate.Inference + estimate.Pnp).TotalSeconds;
+                frames[(fellBack, previousFellBack)].Add((elapsed, model, estimate.Baseline.TotalSeconds, estimate.Poses.Any(p => p.Source == PoseSource.Baseline)));
                 previousFellBack = fellBack;
             }
 
@@ -130,7 +131,14 @@ internal static class StageBenchmark
             foreach (var ((fellBack, afterFallback), times) in frames.OrderBy(f => f.Key.Fallback).ThenBy(f => f.Key.AfterFallback))
             {
                 var kind = $"{(fellBack ? "fallback" : "model-answered")} frame after a {(afterFallback ? "fallback" : "model-answered")} one";
-                output.WriteLine($"  {kind,-48} {Stats.Milliseconds(times)}");
+                output.WriteLine($"  {kind,-48} {Stats.Milliseconds([.. times.Select(t => t.Total)])}");
+                if (fellBack)
+                {
+                    // What a fallback frame is made of: the baseline's cost depends on whether the marker is there to find.
+                    output.WriteLine($"    model part {Stats.Median([.. times.Select(t => t.Model)]) * 1000:0.00} ms, baseline part {Stats.Median([.. times.Select(t => t.Baseline)]) * 1000:0.00} ms (median); "
+                        + $"baseline answered on {times.Count(t => t.MarkerFound)}: {Stats.Median([.. times.Where(t => t.MarkerFound).Select(t => t.Total)]) * 1000:0.00} ms, "
+                        + $"marker not found on {times.Count(t => !t.MarkerFound)}: {Stats.Median([.. times.Where(t => !t.MarkerFound).Select(t => t.Total)]) * 1000:0.00} ms");
+                }
             }
         }
     }

@@ -10,7 +10,8 @@ namespace EdgePose.Runtime.Baseline;
 
 /// <summary>ArUco detection + IPPE_SQUARE PnP per object marker, with the planar flip ambiguity made explicit.</summary>
 /// <param name="searchNearLastSeen">
-/// Search each image first around where the previous one had the markers: for a live camera's consecutive frames.
+/// Search each image first around where the previous one had the markers, or where the caller expects them: for a live
+/// camera's consecutive frames.
 /// </param>
 internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspTolerance tolerance, bool searchNearLastSeen = false)
     : IBaselineEstimator, IDisposable
@@ -27,18 +28,30 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
     /// <summary>How far inside the region searched first a marker must lie to be taken from it (see WellInside).</summary>
     private const int RegionBorderPx = 12;
 
+    /// <summary>
+    /// The smallest marker perimeter looked at in a region searched first, as a share of the region's longer side. The
+    /// region is the markers' box widened by half its size and the margin on every side, so a marker as large as the one
+    /// it was made from has a perimeter of over half that side; ArUco's default (3% of the image) lets through tiny
+    /// candidates, whose decoding took two thirds of a local search's time.
+    /// </summary>
+    private const double LocalMinMarkerPerimeterRate = 0.3;
+
     private readonly ConcurrentDictionary<PredefinedDictionaryType, Lazy<MarkerDetector>> _detectors = new();
 
     /// <summary>Whether the last detection found its markers in the region searched first (for tests).</summary>
     internal bool LastSearchWasLocal { get; private set; }
 
-    // Where the previous image had all of the workcell's markers of a dictionary (with searchNearLastSeen). An unrelated
-    // image's region only costs a search of that region before the whole image is searched.
-    private readonly ConcurrentDictionary<PredefinedDictionaryType, Rect> _lastSeen = new();
+    // Where an earlier image had all of the workcell's markers of a dictionary (with searchNearLastSeen), and in which
+    // call: only the previous call's region is preferred to where the caller expects the markers. A wrong region only
+    // costs a search of it before the whole image is searched.
+    private readonly ConcurrentDictionary<PredefinedDictionaryType, (Rect Region, long Call)> _lastSeen = new();
+    private long _calls;
 
-    public ImmutableArray<PoseEstimate?> Estimate(Mat image, CameraIntrinsics camera, ImmutableArray<TargetObject> objects)
+    public ImmutableArray<PoseEstimate?> Estimate(
+        Mat image, CameraIntrinsics camera, ImmutableArray<TargetObject> objects, ImmutableArray<RigidTransform?> expectedPoses = default)
     {
         var imageCamera = camera.ScaledTo(image.Width, image.Height);
+        var call = Interlocked.Increment(ref _calls);
         var detections = new Dictionary<PredefinedDictionaryType, (Point2d[][] Corners, int[] Ids)>();
         var results = new PoseEstimate?[objects.Length];
         for (var i = 0; i < objects.Length; i++)
@@ -46,7 +59,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
             var marker = objects[i].Marker;
             if (!detections.TryGetValue(marker.Dictionary, out var found))
             {
-                found = Detect(image, marker.Dictionary, objects);
+                found = Detect(image, imageCamera, marker.Dictionary, objects, expectedPoses, call);
                 detections.Add(marker.Dictionary, found);
             }
 
@@ -95,37 +108,51 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
     }
 
     /// <summary>
-    /// The dictionary's markers: first only around where the previous image had all of this workcell's markers of that
-    /// dictionary (a live camera's next frame has them nearby), and in the whole image when that region does not show
-    /// every one of them again. Detection and edge fitting are local to each marker, so the corners agree with a
-    /// whole-image search to within sub-pixel refinement's tolerance.
+    /// The dictionary's markers that the objects carry. With searchNearLastSeen, first only in one region: where the
+    /// previous image had all of them (a live camera's next frame has them nearby), else where the expected poses put them
+    /// (the model's unsure answer for this image), else where an older image had them; then in the whole image when that
+    /// region does not show every one of them. Detection and edge fitting are local to each marker, so the corners agree
+    /// with a whole-image search to within sub-pixel refinement's tolerance.
     /// </summary>
-    private (Point2d[][] Corners, int[] Ids) Detect(Mat image, PredefinedDictionaryType dictionary, ImmutableArray<TargetObject> objects)
+    private (Point2d[][] Corners, int[] Ids) Detect(
+        Mat image, CameraIntrinsics camera, PredefinedDictionaryType dictionary, ImmutableArray<TargetObject> objects,
+        ImmutableArray<RigidTransform?> expectedPoses, long call)
     {
         var detector = Detector(dictionary);
         var imageRect = new Rect(0, 0, image.Width, image.Height);
-        if (!searchNearLastSeen)
+        var wanted = new HashSet<int>();
+        foreach (var target in objects)
         {
-            return detector.Detect(image, imageRect);
+            if (target.Marker.Dictionary == dictionary)
+            {
+                wanted.Add(target.Marker.Id);
+            }
         }
 
-        var wanted = objects.Where(o => o.Marker.Dictionary == dictionary).Select(o => o.Marker.Id).ToArray();
-        if (_lastSeen.TryGetValue(dictionary, out var around) && (around & imageRect) == around && around.Width > 0)
+        if (!searchNearLastSeen)
         {
-            var local = detector.Detect(image, around);
-            if (WantedCorners(local, wanted) is { } corners && WellInside(corners, around, imageRect))
+            return detector.Detect(image, imageRect, wanted);
+        }
+
+        var seen = _lastSeen.TryGetValue(dictionary, out var last) ? last.Region : (Rect?)null;
+        var around = seen is not null && last.Call == call - 1 ? seen : ExpectedRegion(camera, dictionary, objects, expectedPoses, imageRect) ?? seen;
+        // An earlier image may have been larger (another camera mode): its region must still lie inside this one.
+        if (around is { Width: > 0, Height: > 0 } region && (region & imageRect) == region)
+        {
+            var local = detector.Detect(image, region, wanted);
+            if (wanted.IsSubsetOf(local.Ids) && WellInside(local.Corners, region, imageRect))
             {
                 LastSearchWasLocal = true;
-                _lastSeen[dictionary] = SearchRegion(corners, imageRect);
+                _lastSeen[dictionary] = (SearchRegion(local.Corners, imageRect), call);
                 return local;
             }
         }
 
         LastSearchWasLocal = false;
-        var found = detector.Detect(image, imageRect);
-        if (WantedCorners(found, wanted) is { } foundCorners)
+        var found = detector.Detect(image, imageRect, wanted);
+        if (wanted.IsSubsetOf(found.Ids))
         {
-            _lastSeen[dictionary] = SearchRegion(foundCorners, imageRect);
+            _lastSeen[dictionary] = (SearchRegion(found.Corners, imageRect), call);
         }
         else
         {
@@ -135,31 +162,65 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
         return found;
     }
 
-    /// <summary>The corners of the wanted markers, or null when any of them is missing.</summary>
-    private static Point2d[]? WantedCorners((Point2d[][] Corners, int[] Ids) found, int[] wanted) =>
-        wanted.All(found.Ids.Contains)
-            ? [.. found.Ids.Select((id, m) => (id, m)).Where(x => wanted.Contains(x.id)).SelectMany(x => found.Corners[x.m])]
-            : null;
+    /// <summary>The search region around the dictionary's markers projected from the expected object poses, if any are given and in front of the camera.</summary>
+    private static Rect? ExpectedRegion(
+        CameraIntrinsics camera, PredefinedDictionaryType dictionary, ImmutableArray<TargetObject> objects,
+        ImmutableArray<RigidTransform?> expectedPoses, Rect imageRect)
+    {
+        if (expectedPoses.IsDefault)
+        {
+            return null;
+        }
+
+        var model = new CameraModel(camera);
+        var corners = new List<Point2d>();
+        for (var i = 0; i < objects.Length; i++)
+        {
+            if (objects[i].Marker.Dictionary != dictionary || expectedPoses[i] is not { } pose)
+            {
+                continue;
+            }
+
+            foreach (var corner in objects[i].Marker.CornersInObject)
+            {
+                var inCamera = pose.Apply(corner);
+                if (inCamera.Z <= 0)
+                {
+                    return null;
+                }
+
+                var (u, v) = model.Project(inCamera);
+                corners.Add(new Point2d(u, v));
+            }
+        }
+
+        return corners.Count == 0 ? null : SearchRegion([corners], imageRect);
+    }
 
     /// <summary>
     /// Whether every corner lies at least <see cref="RegionBorderPx"/> inside the region (where the region's edge is not
     /// the image's): near a cut edge, sub-pixel refinement and edge fitting would see less of the image than a
     /// whole-image search, and the corners could differ.
     /// </summary>
-    private static bool WellInside(Point2d[] corners, Rect region, Rect image)
+    private static bool WellInside(Point2d[][] markers, Rect region, Rect image)
     {
         var left = region.Left > image.Left ? region.Left + RegionBorderPx : double.NegativeInfinity;
         var top = region.Top > image.Top ? region.Top + RegionBorderPx : double.NegativeInfinity;
         var right = region.Right < image.Right ? region.Right - RegionBorderPx : double.PositiveInfinity;
         var bottom = region.Bottom < image.Bottom ? region.Bottom - RegionBorderPx : double.PositiveInfinity;
-        return corners.All(c => c.X >= left && c.X <= right && c.Y >= top && c.Y <= bottom);
+        return markers.All(corners => corners.All(c => c.X >= left && c.X <= right && c.Y >= top && c.Y <= bottom));
     }
 
-    /// <summary>The corners' bounding box, widened by half its size and <see cref="SearchMarginPx"/> for motion, within the image.</summary>
-    private static Rect SearchRegion(Point2d[] corners, Rect image)
+    /// <summary>The markers' bounding box, widened by half its size and <see cref="SearchMarginPx"/> for motion, within the image.</summary>
+    private static Rect SearchRegion(IEnumerable<IReadOnlyList<Point2d>> markers, Rect image)
     {
-        var (left, top) = (corners.Min(c => c.X), corners.Min(c => c.Y));
-        var (right, bottom) = (corners.Max(c => c.X), corners.Max(c => c.Y));
+        var (left, top, right, bottom) = (double.PositiveInfinity, double.PositiveInfinity, double.NegativeInfinity, double.NegativeInfinity);
+        foreach (var corner in markers.SelectMany(c => c))
+        {
+            (left, top) = (Math.Min(left, corner.X), Math.Min(top, corner.Y));
+            (right, bottom) = (Math.Max(right, corner.X), Math.Max(bottom, corner.Y));
+        }
+
         var marginX = ((right - left) / 2) + SearchMarginPx;
         var marginY = ((bottom - top) / 2) + SearchMarginPx;
         var region = Rect.FromLTRB(
@@ -192,11 +253,15 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
     private MarkerDetector Detector(PredefinedDictionaryType dictionary) =>
         _detectors.GetOrAdd(dictionary, d => new Lazy<MarkerDetector>(() => new MarkerDetector(d, options))).Value;
 
-    /// <summary>One ArucoDetector per dictionary; OpenCV does not promise it is thread-safe, so calls are serialised.</summary>
+    /// <summary>
+    /// The ArUco detectors of one dictionary, for whole images and for regions searched first; OpenCV does not promise
+    /// they are thread-safe, so calls are serialised.
+    /// </summary>
     private sealed class MarkerDetector : IDisposable
     {
         private readonly Dictionary _dictionary;
-        private readonly ArucoDetector _detector;
+        private readonly ArucoDetector _wholeImage;
+        private readonly ArucoDetector _region;
         private readonly bool _fitEdges;
         private readonly int _cellsPerSide;
         private readonly Mat _gray = new();
@@ -208,12 +273,19 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
             _dictionary = CvAruco.GetPredefinedDictionary(dictionary);
             _cellsPerSide = _dictionary.MarkerSize + 2;
             _fitEdges = options.FitCornersToEdges;
-            var parameters = new DetectorParameters { CornerRefinementMethod = options.CornerRefinement };
-            _detector = new ArucoDetector(_dictionary, parameters, new RefineParameters());
+            _wholeImage = new ArucoDetector(
+                _dictionary, new DetectorParameters { CornerRefinementMethod = options.CornerRefinement }, new RefineParameters());
+            _region = new ArucoDetector(
+                _dictionary,
+                new DetectorParameters { CornerRefinementMethod = options.CornerRefinement, MinMarkerPerimeterRate = LocalMinMarkerPerimeterRate },
+                new RefineParameters());
         }
 
-        /// <summary>The markers inside <paramref name="region"/> of the image, their corners in whole-image pixels.</summary>
-        public (Point2d[][] Corners, int[] Ids) Detect(Mat image, Rect region)
+        /// <summary>
+        /// The <paramref name="wanted"/> markers inside <paramref name="region"/> of the image, their corners in
+        /// whole-image pixels; others are dropped before the edge fit.
+        /// </summary>
+        public (Point2d[][] Corners, int[] Ids) Detect(Mat image, Rect region, HashSet<int> wanted)
         {
             lock (_lock)
             {
@@ -228,23 +300,33 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
                     gray = _gray;
                 }
 
-                _detector.DetectMarkers(gray, out var found, out var ids, out _);
-                var corners = new Point2d[found.Length][];
+                var detector = region.Width == image.Width && region.Height == image.Height ? _wholeImage : _region;
+                detector.DetectMarkers(gray, out var found, out var allIds, out _);
+                var (corners, ids) = (new List<Point2d[]>(), new List<int>());
                 for (var m = 0; m < found.Length; m++)
                 {
-                    corners[m] = [.. found[m].Select(p => new Point2d(p.X, p.Y))];
+                    // A marker id seen twice (a second printout in view) is kept twice, as ArUco returns it.
+                    if (!wanted.Contains(allIds[m]))
+                    {
+                        continue;
+                    }
+
+                    var marker = found[m].Select(p => new Point2d(p.X, p.Y)).ToArray();
                     if (_fitEdges)
                     {
-                        MarkerEdgeRefiner.Refine(gray, corners[m], _cellsPerSide);
+                        MarkerEdgeRefiner.Refine(gray, marker, _cellsPerSide);
                     }
 
-                    for (var c = 0; c < corners[m].Length; c++)
+                    for (var c = 0; c < marker.Length; c++)
                     {
-                        corners[m][c] = new Point2d(corners[m][c].X + region.X, corners[m][c].Y + region.Y);
+                        marker[c] = new Point2d(marker[c].X + region.X, marker[c].Y + region.Y);
                     }
+
+                    corners.Add(marker);
+                    ids.Add(allIds[m]);
                 }
 
-                return (corners, ids);
+                return ([.. corners], [.. ids]);
             }
         }
 
@@ -259,7 +341,8 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
                 }
 
                 _disposed = true;
-                _detector.Dispose();
+                _wholeImage.Dispose();
+                _region.Dispose();
                 _dictionary.Dispose();
                 _gray.Dispose();
             }

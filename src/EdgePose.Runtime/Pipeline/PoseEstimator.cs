@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Metrics;
+using EdgePose.Core.Geometry;
 using EdgePose.Core.Objects;
 using EdgePose.Core.Poses;
 using Microsoft.Extensions.Logging;
@@ -115,6 +116,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
     /// <summary>State of one image: the baseline runs at most once, and only when the policy needs it (or beside the model).</summary>
     private sealed class FrameWork(PoseEstimator owner, Mat image, CameraIntrinsics camera, CancellationToken cancellationToken)
     {
+        private readonly RigidTransform?[] _modelPoses = new RigidTransform?[owner._workcell.Objects.Length];
         private ImmutableArray<PoseEstimate?> _baseline;
         private Task<(ImmutableArray<PoseEstimate?> Poses, TimeSpan Elapsed)>? _besideModel;
 
@@ -135,7 +137,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
         /// and batch tools.
         /// </summary>
         public void StartBaseline() =>
-            _besideModel = Task.Factory.StartNew(RunBaseline, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current);
+            _besideModel = Task.Factory.StartNew(() => RunBaseline(), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current);
 
         public void WaitForBaseline()
         {
@@ -156,7 +158,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
                     return FromBaseline(index, FallbackReason.PolicyMarkerVisible);
             }
 
-            var (estimate, reason) = RunModel(target);
+            var (estimate, reason) = RunModel(index);
             if (reason == FallbackReason.None)
             {
                 return Report(target, estimate, PoseSource.Model, FallbackReason.None);
@@ -183,18 +185,19 @@ internal sealed partial class PoseEstimator : IPoseEstimator
             if (_baseline.IsDefault)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                (_baseline, BaselineTime) = _besideModel is { } started ? started.GetAwaiter().GetResult() : RunBaseline();
+                (_baseline, BaselineTime) = _besideModel is { } started ? started.GetAwaiter().GetResult() : RunBaseline([.. _modelPoses]);
             }
 
             return _baseline[index];
         }
 
-        private (ImmutableArray<PoseEstimate?> Poses, TimeSpan Elapsed) RunBaseline()
+        /// <param name="expectedPoses">The model's poses so far, served or not: the live baseline searches there first.</param>
+        private (ImmutableArray<PoseEstimate?> Poses, TimeSpan Elapsed) RunBaseline(ImmutableArray<RigidTransform?> expectedPoses = default)
         {
             var start = owner._time.GetTimestamp();
             try
             {
-                return (owner._baseline.Estimate(image, camera, owner._workcell.Objects), owner._time.GetElapsedTime(start));
+                return (owner._baseline.Estimate(image, camera, owner._workcell.Objects, expectedPoses), owner._time.GetElapsedTime(start));
             }
             catch (Exception ex) when (ex is OpenCVException or InvalidOperationException or ArgumentException)
             {
@@ -204,8 +207,9 @@ internal sealed partial class PoseEstimator : IPoseEstimator
             }
         }
 
-        private (PoseEstimate? Estimate, FallbackReason Reason) RunModel(TargetObject target)
+        private (PoseEstimate? Estimate, FallbackReason Reason) RunModel(int index)
         {
+            var target = owner._workcell.Objects[index];
             var model = owner._modelHost.Current;
             if (model is null || !model.Handles(target.Id))
             {
@@ -225,6 +229,7 @@ internal sealed partial class PoseEstimator : IPoseEstimator
                 return (null, FallbackReason.ModelError);
             }
 
+            _modelPoses[index] = result.Estimate?.Pose;
             Preprocess += result.Preprocess;
             Inference += result.Inference;
             Pnp += result.Pnp;

@@ -54,6 +54,35 @@ public sealed class ArucoBaselineEstimatorTests(ITestOutputHelper output) : IDis
     }
 
     [Fact]
+    public void The_marker_is_searched_first_where_the_caller_expects_it_and_a_wrong_guess_only_costs_time()
+    {
+        // The first frame of a live estimator has no previous frame: only the expected pose (the model's unsure answer, in
+        // the pipeline) can make its search local. A guess 30 cm off, or behind the camera, falls back to the whole image.
+        using var renderer = new SyntheticSceneRenderer(
+            new SyntheticSceneOptions { Seed = 4, MarkerHiddenProbability = 0, OcclusionProbability = 0 }, Camera, [Box]);
+        using var scene = renderer.Render(0);
+        var truth = scene.Truth.Objects[0].Pose;
+        var whole = Assert.Single(_estimator.Estimate(scene.Image, Camera, [Box]));
+        Assert.NotNull(whole);
+
+        var guesses = new (RigidTransform? Guess, bool Local)[]
+        {
+            (truth with { Translation = truth.Translation + new Vec3(0.005, -0.005, 0.02) }, true),
+            (truth with { Translation = truth.Translation + new Vec3(0.3, 0, 0) }, false),
+            (truth with { Translation = new Vec3(0, 0, -1) }, false),
+            (null, false),
+        };
+        foreach (var (guess, local) in guesses)
+        {
+            using var live = new ArucoBaselineEstimator(new BaselineOptions(), GraspTolerance.Default, searchNearLastSeen: true);
+            var found = Assert.Single(live.Estimate(scene.Image, Camera, [Box], [guess]));
+
+            Assert.Equal(local, live.LastSearchWasLocal);
+            Assert.True(found!.Pose.PositionErrorTo(whole.Pose) < 1e-5 && found.Pose.AngleErrorDegreesTo(whole.Pose) < 0.01, $"guess {guess}");
+        }
+    }
+
+    [Fact]
     public async Task Dispose_waits_for_a_running_detection_and_later_calls_are_refused()
     {
         // Large and full of square contours, so a detection is still running when Dispose comes.

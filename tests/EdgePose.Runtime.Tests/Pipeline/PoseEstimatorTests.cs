@@ -1,4 +1,5 @@
 using EdgePose.Core.Poses;
+using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.Pipeline;
 using EdgePose.Runtime.Tests.Inference;
 
@@ -43,7 +44,7 @@ public sealed class PoseEstimatorTests : IDisposable
         await using var under = await EstimatorUnderTest.CreateAsync("model-with-fallback", Scenes.Model(_directory, Scenes.MarkerFacing));
 
         Assert.NotSame(under.Estimator, under.OnDemand);
-        Assert.NotSame(under.Service<EdgePose.Runtime.Baseline.IBaselineEstimator>(null), under.Service<EdgePose.Runtime.Baseline.IBaselineEstimator>(PoseEstimators.OnDemand));
+        Assert.NotSame(under.Service<IBaselineEstimator>(null), under.Service<IBaselineEstimator>(PoseEstimators.OnDemand));
         using var scene = Scenes.Render(Scenes.MarkerFacing);
         var pose = Assert.Single(under.OnDemand.Estimate(scene.Image, InferenceTestKit.Camera).Poses);
         Assert.Equal(PoseSource.Model, pose.Source);
@@ -88,6 +89,21 @@ public sealed class PoseEstimatorTests : IDisposable
         Assert.False(pose.Found);
         Assert.Equal(PoseSource.None, pose.Source);
         Assert.Equal(FallbackReason.ModelLowConfidence, pose.FallbackReason);
+    }
+
+    [Fact]
+    public async Task An_unsure_model_answer_tells_the_live_baseline_where_to_look_first()
+    {
+        // A first frame: no earlier marker to search around, so a local search can only come from the model's unsure pose.
+        await using var under = await EstimatorUnderTest.CreateAsync("model-with-fallback", Scenes.UnsureModel(_directory, Scenes.MarkerFacing));
+        using var scene = Scenes.Render(Scenes.MarkerFacing);
+
+        var pose = Assert.Single(under.Estimator.Estimate(scene.Image, InferenceTestKit.Camera).Poses);
+
+        Assert.Equal(PoseSource.Baseline, pose.Source);
+        Assert.True(((ArucoBaselineEstimator)under.Service<IBaselineEstimator>(null)).LastSearchWasLocal);
+        var whole = Assert.Single(under.OnDemand.Estimate(scene.Image, InferenceTestKit.Camera).Poses);
+        Assert.True(pose.Estimate!.Pose.PositionErrorTo(whole.Estimate!.Pose) < 1e-5);
     }
 
     [Fact]
