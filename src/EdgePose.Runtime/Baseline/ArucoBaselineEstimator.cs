@@ -172,8 +172,7 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
             return null;
         }
 
-        var model = new CameraModel(camera);
-        var corners = new List<Point2d>();
+        var markers = new List<Point2d[]>();
         for (var i = 0; i < objects.Length; i++)
         {
             if (objects[i].Marker.Dictionary != dictionary || expectedPoses[i] is not { } pose)
@@ -181,20 +180,16 @@ internal sealed class ArucoBaselineEstimator(BaselineOptions options, GraspToler
                 continue;
             }
 
-            foreach (var corner in objects[i].Marker.CornersInObject)
+            var corners = objects[i].Marker.CornersInObject;
+            if (corners.Any(c => pose.Apply(c).Z <= 0))
             {
-                var inCamera = pose.Apply(corner);
-                if (inCamera.Z <= 0)
-                {
-                    return null;
-                }
-
-                var (u, v) = model.Project(inCamera);
-                corners.Add(new Point2d(u, v));
+                return null;
             }
+
+            markers.Add(PnpSolver.Project(corners, camera, pose));
         }
 
-        return corners.Count == 0 ? null : SearchRegion([corners], imageRect);
+        return markers.Count == 0 ? null : SearchRegion(markers, imageRect);
     }
 
     /// <summary>
