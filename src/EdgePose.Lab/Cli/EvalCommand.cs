@@ -65,18 +65,12 @@ internal sealed class EvalCommand
 
     public EvalCommand(HostOptionsBinding binding) => _binding = binding;
 
-    public Command Create()
-    {
-        var command = new Command("eval", "Evaluate pose estimators on a BOP dataset: accuracy, grasp-ready rate, latency, slices, worst frames; optionally gate a model.");
-        foreach (var option in new Option[] { _data, _split, _estimators, _out, _requirements, _worst, _gate, _gateEstimator, _compareTo, _compareSet, _via })
-        {
-            command.Options.Add(option);
-        }
-
-        _binding.AddTo(command);
-        command.SetAction((result, ct) => EdgePoseCommandLine.GuardedAsync(() => RunAsync(result, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct)));
-        return command;
-    }
+    public Command Create() => LabCommandLine.Configured(
+        "eval",
+        "Evaluate pose estimators on a BOP dataset: accuracy, grasp-ready rate, latency, slices, worst frames; optionally gate a model.",
+        _binding,
+        [_data, _split, _estimators, _out, _requirements, _worst, _gate, _gateEstimator, _compareTo, _compareSet, _via],
+        RunAsync);
 
     private async Task<int> RunAsync(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -164,22 +158,19 @@ internal sealed class EvalCommand
             IReadOnlyList<IReadOnlyList<SampleOutcome>> outcomes;
             try
             {
-                outcomes = await evaluation.RunAsync(estimators, progress.FrameDone, cancellationToken);
+                outcomes = await progress.RunAsync(done => evaluation.RunAsync(estimators, done, cancellationToken));
             }
             catch (BopDatasetException ex)
             {
-                progress.Finish();
                 return UsageError(error, ex.Message);
             }
             catch (RpcException ex)
             {
                 // Only the --via estimator makes calls; a daemon that stops answering mid-run is not a usage error.
-                progress.Finish();
                 error.WriteLine($"edgepose-lab eval: --via: the daemon stopped answering ({ex.StatusCode}: {ex.Status.Detail}); nothing written.");
                 return 1;
             }
 
-            progress.Finish();
             var report = BuildReport(request, dataset, evaluation, estimators, outcomes, workcell, progress.Elapsed);
             Directory.CreateDirectory(request.Out);
             var plots = EvaluationPlots.Draw(request.Out, report);
@@ -272,8 +263,10 @@ internal sealed class EvalCommand
     {
         if (overrides is { Count: > 0 })
         {
+            // A copy of the settings, not a chained source: a chained source passes on no setting whose value is empty,
+            // and an empty EdgePose:Inference:ModelPath means "no model".
             configuration = new ConfigurationBuilder()
-                .AddConfiguration(configuration)
+                .AddInMemoryCollection(configuration.AsEnumerable())
                 .AddInMemoryCollection(overrides)
                 .Build();
         }
@@ -306,7 +299,7 @@ internal sealed class EvalCommand
         return host.Current is not null ? null : $"no model serves (EdgePose:Inference:ModelPath = '{path}', {host.State}: {host.LastError ?? "no model file configured"}).";
     }
 
-    private static InProcessEstimator InProcess(
+    internal static InProcessEstimator InProcess(
         string name, FallbackPolicy policy, IServiceProvider services, Workcell workcell, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var model = NeedsModel(policy) ? services.GetRequiredService<IModelHost>().Current?.Info.Path ?? "none" : null;

@@ -23,10 +23,29 @@ internal static class LabCommandLine
         var root = new RootCommand("EdgePose lab: synthetic datasets for training and evaluation of pose estimators (model, baseline, a running daemon), and camera calibration.");
         root.Subcommands.Add(new RenderCommand(binding).Create());
         root.Subcommands.Add(new EvalCommand(binding).Create());
+        root.Subcommands.Add(new ThresholdCommand(binding).Create());
         root.Subcommands.Add(new TrackEvalCommand(binding).Create());
         root.Subcommands.Add(CalibrateCommand.Create(binding));
         root.Subcommands.Add(new LabelCommand(binding).Create());
         return root;
+    }
+
+    /// <summary>
+    /// A command that reads the daemon's configuration layers and flags besides its own options; a configuration error
+    /// in <paramref name="run"/> exits 78 with one line naming the setting.
+    /// </summary>
+    public static Command Configured(
+        string name, string description, HostOptionsBinding binding, IEnumerable<Option> options, Func<ParseResult, TextWriter, TextWriter, CancellationToken, Task<int>> run)
+    {
+        var command = new Command(name, description);
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+
+        binding.AddTo(command);
+        command.SetAction((result, ct) => EdgePoseCommandLine.GuardedAsync(() => run(result, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct)));
+        return command;
     }
 
     /// <summary>The workcell as the daemon would see it: appsettings, --config, environment, --set, validated the same way.</summary>

@@ -57,6 +57,19 @@ internal sealed class ProgressReporter
         }
     }
 
+    /// <summary>Runs <paramref name="work"/>, which reports each frame through the action it is given, and ends the bar's line however it ends.</summary>
+    public async Task<T> RunAsync<T>(Func<Action, Task<T>> work)
+    {
+        try
+        {
+            return await work(FrameDone);
+        }
+        finally
+        {
+            Finish();
+        }
+    }
+
     /// <summary>Ends the bar's line so the next output starts clean.</summary>
     public void Finish()
     {

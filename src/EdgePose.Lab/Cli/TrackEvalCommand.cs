@@ -36,18 +36,12 @@ internal sealed class TrackEvalCommand
 
     public TrackEvalCommand(HostOptionsBinding binding) => _binding = binding;
 
-    public Command Create()
-    {
-        var command = new Command("track-eval", "Evaluate the pose tracker on a rendered sequence: grasp-ready rate, jitter, wrong poses let through and lag, raw against filtered.");
-        foreach (var option in new Option[] { _data, _split, _fps, _inject, _seed })
-        {
-            command.Options.Add(option);
-        }
-
-        _binding.AddTo(command);
-        command.SetAction((result, ct) => EdgePoseCommandLine.GuardedAsync(() => RunAsync(result, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct)));
-        return command;
-    }
+    public Command Create() => LabCommandLine.Configured(
+        "track-eval",
+        "Evaluate the pose tracker on a rendered sequence: grasp-ready rate, jitter, wrong poses let through and lag, raw against filtered.",
+        _binding,
+        [_data, _split, _fps, _inject, _seed],
+        RunAsync);
 
     private async Task<int> RunAsync(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -92,9 +86,7 @@ internal sealed class TrackEvalCommand
             EvalCommand.PolicyEstimator, Core.Configuration.Choice.NameOf(estimator.Policy), estimator, runtime.GetRequiredService<IPoseTracker>(), workcell, fps,
             result.GetValue(_inject) ?? 0, result.GetValue(_seed) ?? 1);
         output.WriteLine(FormattableString.Invariant($"tracking {dataset.Frames.Count} frames of {BopFormat.ScenePath(data, split)} at {fps:0.##} fps, policy {tracked.Raw.Description}"));
-        var progress = new ProgressReporter(dataset.Frames.Count, output);
-        var outcomes = await evaluation.RunAsync([tracked.Raw, tracked.Filtered], progress.FrameDone, cancellationToken);
-        progress.Finish();
+        var outcomes = await new ProgressReporter(dataset.Frames.Count, output).RunAsync(done => evaluation.RunAsync([tracked.Raw, tracked.Filtered], done, cancellationToken));
 
         var objectIds = workcell.Objects.ToDictionary(o => o.DatasetId, o => o.Id);
         var figures = TrackingFigures.Of(

@@ -7,6 +7,10 @@ public sealed record FrameLatency(double EndToEnd, double Preprocess, double Inf
 {
     public static FrameLatency Of(TimeSpan endToEnd, Runtime.Pipeline.FrameEstimate estimate) => new(
         endToEnd.TotalSeconds, estimate.Preprocess.TotalSeconds, estimate.Inference.TotalSeconds, estimate.Pnp.TotalSeconds, estimate.Baseline.TotalSeconds);
+
+    /// <summary>This frame's work and then <paramref name="next"/>'s, one after the other on the same frame.</summary>
+    public FrameLatency Then(FrameLatency next) => new(
+        EndToEnd + next.EndToEnd, Preprocess + next.Preprocess, Inference + next.Inference, Pnp + next.Pnp, Baseline + next.Baseline);
 }
 
 /// <summary>
@@ -54,11 +58,17 @@ public sealed record SampleOutcome
 
     public double DiameterMeters { get; }
 
-    public FrameLatency Latency { get; }
+    public FrameLatency Latency { get; private init; }
 
     public SampleConditions Conditions { get; }
 
     public bool Found => Estimate is not null;
+
+    /// <summary>
+    /// This answer as the fallback policy serves it after <paramref name="rejected"/>'s estimator ran on the same frame and
+    /// was not used: the frame waited for both.
+    /// </summary>
+    public SampleOutcome After(SampleOutcome rejected) => this with { Latency = rejected.Latency.Then(Latency) };
 
     public double? PositionErrorMeters { get; private init; }
 
