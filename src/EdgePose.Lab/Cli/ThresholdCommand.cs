@@ -10,16 +10,18 @@ using EdgePose.Core.Objects;
 using EdgePose.Daemon.Cli;
 using EdgePose.Lab.Datasets;
 using EdgePose.Lab.Evaluation;
+using EdgePose.Runtime.Baseline;
 using EdgePose.Runtime.Inference;
 using EdgePose.Runtime.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EdgePose.Lab.Cli;
 
 /// <summary>
-/// <c>edgepose-lab threshold</c>: chooses the model's confidence threshold on validation splits by the rule the model card
-/// states (<see cref="ThresholdSelection"/>), running the configured model at threshold 0 and the baseline once per frame,
-/// and writes threshold.md/json with the policy's and the model's grasp-ready and wrong-pose rates at every candidate.
+/// <c>edgepose-lab threshold</c>: chooses the model's and the baseline's confidence thresholds on validation splits by the
+/// rule the model card states (<see cref="ThresholdSelection"/>), running the configured model and baseline once per frame
+/// at threshold 0, and writes threshold.md/json with the policy's and the model's grasp-ready and wrong-pose rates.
 /// Exit codes: 0 chosen, 2 bad option or dataset (nothing written), 3 no threshold meets the rule, 78 bad configuration.
 /// </summary>
 internal sealed class ThresholdCommand
@@ -28,7 +30,8 @@ internal sealed class ThresholdCommand
     public const string MarkdownFile = "threshold.md";
     public const string JsonFile = "threshold.json";
 
-    private const string InferenceThresholdKey = "EdgePose:Inference:ConfidenceThreshold";
+    private const string ModelThresholdKey = "EdgePose:Inference:ConfidenceThreshold";
+    private const string BaselineThresholdKey = "EdgePose:Baseline:ConfidenceThreshold";
 
     /// <summary>Rows either side of the chosen threshold in threshold.md (threshold.json has them all).</summary>
     private const int RowsAround = 5;
@@ -52,13 +55,18 @@ internal sealed class ThresholdCommand
         "Frames of each split the threshold must then hold on: the validation rate must stay one standard error of a rate on that many frames below --max-wrong (default 1000; 0: no margin).",
         new RangeAttribute(0, 10_000_000));
 
+    private readonly Option<bool> _keepBaselineThreshold = new("--keep-baseline-threshold")
+    {
+        Description = $"Choose the model's threshold alone, the baseline's staying as configured ({BaselineThresholdKey}).",
+    };
+
     public ThresholdCommand(HostOptionsBinding binding) => _binding = binding;
 
     public Command Create() => LabCommandLine.Configured(
         "threshold",
-        "Choose the model's confidence threshold on validation splits: the lowest at which the fallback policy and the model alone serve few enough wrong poses.",
+        "Choose the model's and the baseline's confidence thresholds on validation splits: the most grasp-ready frames under the fallback policy with few enough wrong poses served.",
         _binding,
-        [_data, _splits, _out, _maxWrong, _heldOutFrames],
+        [_data, _splits, _out, _maxWrong, _heldOutFrames, _keepBaselineThreshold],
         RunAsync);
 
     private async Task<int> RunAsync(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -95,8 +103,16 @@ internal sealed class ThresholdCommand
         }
 
         using var configuration = EvalCommand.BatchConfiguration(_binding, result);
-        // Threshold 0: the model alone then reports every pose it finds, with its confidence, and the rule sees them all.
-        await using var runtime = EvalCommand.BuildRuntime(configuration, new Dictionary<string, string?> { [InferenceThresholdKey] = "0" });
+        // Thresholds 0: each estimator alone then reports every pose it finds, with its confidence, and the rule sees them
+        // all; a kept baseline threshold is left as configured (what it would not serve is never served).
+        var keepBaseline = result.GetValue(_keepBaselineThreshold);
+        var overrides = new Dictionary<string, string?> { [ModelThresholdKey] = "0" };
+        if (!keepBaseline)
+        {
+            overrides[BaselineThresholdKey] = "0";
+        }
+
+        await using var runtime = EvalCommand.BuildRuntime(configuration, overrides);
         if (await EvalCommand.ModelProblemAsync(runtime, cancellationToken) is { } modelProblem)
         {
             return UsageError(error, modelProblem);
@@ -122,7 +138,7 @@ internal sealed class ThresholdCommand
                 return UsageError(error, ex.Message);
             }
 
-            output.WriteLine($"evaluating model (threshold 0) and baseline on {dataset.Frames.Count} frames of {BopFormat.ScenePath(data, split)}");
+            output.WriteLine($"evaluating model and baseline on {dataset.Frames.Count} frames of {BopFormat.ScenePath(data, split)}");
             IReadOnlyList<IReadOnlyList<SampleOutcome>> outcomes;
             try
             {
@@ -136,8 +152,12 @@ internal sealed class ThresholdCommand
             samples.Add((split, [.. outcomes[0].Zip(outcomes[1], (model, baseline) => new ThresholdSample(model, baseline))]));
         }
 
-        var maxWrong = result.GetValue(_maxWrong) ?? 0.02;
-        var choice = ThresholdSelection.Choose(samples, EvaluationRequirements.Default, maxWrong, result.GetValue(_heldOutFrames) ?? 1000);
+        var choice = ThresholdSelection.Choose(
+            samples,
+            EvaluationRequirements.Default,
+            result.GetValue(_maxWrong) ?? 0.02,
+            result.GetValue(_heldOutFrames) ?? 1000,
+            keepBaseline ? runtime.GetRequiredService<IOptions<BaselineOptions>>().Value.ConfidenceThreshold : null);
         var model = runtime.GetRequiredService<IModelHost>().Current!.Info;
         Directory.CreateDirectory(outFolder);
         await File.WriteAllTextAsync(Path.Combine(outFolder, JsonFile), JsonSerializer.Serialize(new { model = model.Path, model_version = model.Version, choice }, Json), cancellationToken);
@@ -146,28 +166,50 @@ internal sealed class ThresholdCommand
         if (choice.Chosen is not { } chosen)
         {
             error.WriteLine(FormattableString.Invariant(
-                $"edgepose-lab threshold: no threshold up to 1.00 keeps the wrong-pose rate at or below {100 * choice.WrongRateLimit:0.00}% on {string.Join(", ", choice.Splits)}; see {Path.Combine(outFolder, MarkdownFile)}."));
+                $"edgepose-lab threshold: no thresholds keep the wrong-pose rate at or below {100 * choice.WrongRateLimit:0.00}% on {string.Join(", ", choice.Splits)}; see {Path.Combine(outFolder, MarkdownFile)}."));
             return NoThresholdExitCode;
         }
 
         output.WriteLine(FormattableString.Invariant(
-            $"threshold {ThresholdSelection.Format(chosen.Threshold)}: policy grasp-ready {100 * chosen.Pooled.PolicyReadyRate:0.0}%, wrong {100 * chosen.Pooled.PolicyWrongRate:0.0}%; model alone {100 * chosen.Pooled.ModelReadyRate:0.0}%, wrong {100 * chosen.Pooled.ModelWrongRate:0.0}% ({chosen.Pooled.Frames} frames of {string.Join(", ", choice.Splits)}; limit {100 * choice.WrongRateLimit:0.00}%)"));
-        output.WriteLine($"set {InferenceThresholdKey}={ThresholdSelection.Format(chosen.Threshold)}; report: {Path.Combine(outFolder, MarkdownFile)}");
+            $"model threshold {ThresholdSelection.Format(chosen.ModelThreshold)}, baseline threshold {ThresholdSelection.Format(chosen.BaselineThreshold)}: policy grasp-ready {100 * chosen.Pooled.PolicyReadyRate:0.0}%, wrong {100 * chosen.Pooled.PolicyWrongRate:0.0}%; model alone {100 * chosen.Pooled.ModelReadyRate:0.0}%, wrong {100 * chosen.Pooled.ModelWrongRate:0.0}% ({chosen.Pooled.Frames} frames of {string.Join(", ", choice.Splits)}; limit {100 * choice.WrongRateLimit:0.00}%)"));
+        output.WriteLine($"set {ModelThresholdKey}={ThresholdSelection.Format(chosen.ModelThreshold)} {BaselineThresholdKey}={ThresholdSelection.Format(chosen.BaselineThreshold)}; report: {Path.Combine(outFolder, MarkdownFile)}");
         return 0;
     }
 
     private static string Markdown(ThresholdChoice choice, string modelPath)
     {
-        static string Cell(double ready, double wrong) => FormattableString.Invariant($"{100 * ready:0.0}% / {100 * wrong:0.0}%");
-        var text = new StringBuilder();
         var invariant = CultureInfo.InvariantCulture;
-        text.AppendLine(invariant, $"# Confidence threshold for {modelPath}").AppendLine();
-        text.AppendLine(invariant, $"Rule: the lowest threshold at which neither the fallback policy nor the model alone serves a pose missing 1 cm or 5° on more than {100 * choice.WrongRateLimit:0.00}% of the frames of {string.Join(", ", choice.Splits)} pooled ")
+        var text = new StringBuilder();
+        text.AppendLine(invariant, $"# Confidence thresholds for {modelPath}").AppendLine();
+        text.AppendLine(invariant, $"Rule: the model's and the baseline's thresholds that make the most frames of {string.Join(", ", choice.Splits)} (pooled) grasp-ready under the ")
+            .AppendLine(invariant, $"fallback policy while neither the policy nor the model alone serves a pose missing 1 cm or 5° on more than {100 * choice.WrongRateLimit:0.00}% of them ")
             .AppendLine(invariant, $"({100 * choice.MaxWrongRate:0.##}%{(choice.HeldOutFrames == 0 ? "" : $" less one standard error of a rate on {choice.HeldOutFrames} frames")}). ")
-            .AppendLine("The policy's figures combine the model's poses at the threshold with the baseline's answers, its time added to the model's, as the policy serves them.")
+            .AppendLine("The policy's figures combine the model's poses, the baseline's where the model's fall short (its time added to the model's), as the policy serves them.")
             .AppendLine();
-        text.AppendLine(choice.Threshold is { } t ? $"**Chosen: {ThresholdSelection.Format(t)}**" : "**No threshold meets the rule.**").AppendLine();
-        text.Append("| threshold |");
+        if (choice.Chosen is { } chosen)
+        {
+            text.AppendLine(invariant, $"**Chosen: model {ThresholdSelection.Format(chosen.ModelThreshold)}, baseline {ThresholdSelection.Format(chosen.BaselineThreshold)}**").AppendLine();
+        }
+        else
+        {
+            text.AppendLine("**No thresholds meet the rule.**").AppendLine();
+        }
+
+        Table(text, choice, "model threshold", choice.ModelRows, r => r.ModelThreshold, choice.Chosen?.ModelThreshold);
+        if (choice.BaselineRows.Count > 0)
+        {
+            Table(text, choice, "baseline threshold", choice.BaselineRows, r => r.BaselineThreshold, choice.Chosen?.BaselineThreshold);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The rows within <see cref="RowsAround"/> steps of the chosen value, or all of them when none was chosen.</summary>
+    private static void Table(StringBuilder text, ThresholdChoice choice, string varied, IReadOnlyList<ThresholdRow> rows, Func<ThresholdRow, double> key, double? chosen)
+    {
+        static string Cell(double ready, double wrong) => FormattableString.Invariant($"{100 * ready:0.0}% / {100 * wrong:0.0}%");
+        var invariant = CultureInfo.InvariantCulture;
+        text.Append(invariant, $"| {varied} |");
         foreach (var split in choice.Splits)
         {
             text.Append(invariant, $" `{split}`: model ready / wrong | `{split}`: policy |");
@@ -175,16 +217,10 @@ internal sealed class ThresholdCommand
 
         text.AppendLine(" pooled: model | pooled: policy |");
         text.AppendLine("|---:|" + string.Concat(Enumerable.Repeat("---:|---:|", choice.Splits.Count + 1)));
-        var centre = choice.Threshold is { } chosen ? (int)Math.Round(chosen * ThresholdSelection.Steps) : -1;
-        foreach (var (row, step) in choice.Rows.Select((r, i) => (r, i)))
+        foreach (var row in rows.Where(r => chosen is not { } c || Math.Abs(key(r) - c) * ThresholdSelection.Steps <= RowsAround + 0.5))
         {
-            if (centre >= 0 && Math.Abs(step - centre) > RowsAround)
-            {
-                continue;
-            }
-
-            var bold = step == centre ? "**" : "";
-            text.Append(invariant, $"| {bold}{ThresholdSelection.Format(row.Threshold)}{bold} |");
+            var bold = key(row) == chosen ? "**" : "";
+            text.Append(invariant, $"| {bold}{ThresholdSelection.Format(key(row))}{bold} |");
             foreach (var counts in row.Splits.Append(row.Pooled))
             {
                 text.Append(invariant, $" {Cell(counts.ModelReadyRate, counts.ModelWrongRate)} | {Cell(counts.PolicyReadyRate, counts.PolicyWrongRate)} |");
@@ -193,7 +229,7 @@ internal sealed class ThresholdCommand
             text.AppendLine();
         }
 
-        return text.ToString();
+        text.AppendLine();
     }
 
     private static string[]? ParseSplits(ArgumentResult argument)

@@ -2,13 +2,20 @@ using System.Globalization;
 
 namespace EdgePose.Lab.Evaluation;
 
-/// <summary>One labelled object in one frame: the model's answer with every pose it found (threshold 0) and the baseline's.</summary>
+/// <summary>One labelled object in one frame: the model's and the baseline's answers with every pose each found (thresholds 0).</summary>
 public sealed record ThresholdSample(SampleOutcome Model, SampleOutcome Baseline)
 {
-    /// <summary>The model's pose when it found one at least this confident, otherwise the baseline's, served after the model ran.</summary>
-    public SampleOutcome Policy(double threshold) => ServesModel(threshold) ? Model : Baseline.After(Model);
-
     public bool ServesModel(double threshold) => Model.Found && Model.Confidence >= threshold;
+
+    public bool ServesBaseline(double threshold) => Baseline.Found && Baseline.Confidence >= threshold;
+
+    /// <summary>
+    /// What the fallback policy serves: the model's pose when it found one at least <paramref name="modelThreshold"/>
+    /// confident, otherwise the baseline's when at least <paramref name="baselineThreshold"/> confident, served after the
+    /// model ran; null when neither.
+    /// </summary>
+    public SampleOutcome? Policy(double modelThreshold, double baselineThreshold) =>
+        ServesModel(modelThreshold) ? Model : ServesBaseline(baselineThreshold) ? Baseline.After(Model) : null;
 }
 
 /// <summary>Frames, and how many of them the model alone and the fallback policy made grasp-ready or served a wrong pose.</summary>
@@ -29,28 +36,36 @@ public sealed record ThresholdCounts(int Frames, int ModelReady, int ModelWrong,
     private double Rate(int count) => Frames == 0 ? 0 : count / (double)Frames;
 }
 
-/// <summary>One candidate threshold: each validation split's counts, in split order, and all of them pooled.</summary>
-public sealed record ThresholdRow(double Threshold, IReadOnlyList<ThresholdCounts> Splits, ThresholdCounts Pooled);
-
-/// <summary>
-/// The rule's outcome: the lowest threshold at which neither the policy nor the model alone serves more wrong poses on the
-/// validation splits pooled than <see cref="WrongRateLimit"/>; null when no candidate does.
-/// </summary>
-public sealed record ThresholdChoice(
-    IReadOnlyList<string> Splits, double MaxWrongRate, int HeldOutFrames, double WrongRateLimit, double? Threshold, IReadOnlyList<ThresholdRow> Rows)
+/// <summary>One pair of thresholds: each validation split's counts, in split order, and all of them pooled.</summary>
+public sealed record ThresholdRow(double ModelThreshold, double BaselineThreshold, IReadOnlyList<ThresholdCounts> Splits, ThresholdCounts Pooled)
 {
-    public ThresholdRow? Chosen => Threshold is { } t ? Rows.Single(r => r.Threshold == t) : null;
+    public bool Meets(double wrongRateLimit) => Pooled.PolicyWrongRate <= wrongRateLimit && Pooled.ModelWrongRate <= wrongRateLimit;
 }
 
 /// <summary>
-/// Chooses the model's confidence threshold on validation splits. The fallback policy serves the model's pose when its
-/// confidence reaches the threshold and the baseline's otherwise, so one run of each estimator per frame (the model at
-/// threshold 0) says what the policy would serve at every threshold: the baseline's answer does not depend on the
-/// threshold (where it searches first does, what it finds does not) and its time is added to the model's.
+/// The rule's outcome: the pair of thresholds (model, baseline) that makes the most frames grasp-ready under the policy
+/// while neither the policy nor the model alone serves more wrong poses on the validation splits pooled than
+/// <see cref="WrongRateLimit"/>; null when no pair does. <see cref="ModelRows"/> vary the model's threshold at the chosen
+/// (or only) baseline threshold, <see cref="BaselineRows"/> the baseline's at the chosen model threshold.
+/// </summary>
+public sealed record ThresholdChoice(
+    IReadOnlyList<string> Splits,
+    double MaxWrongRate,
+    int HeldOutFrames,
+    double WrongRateLimit,
+    ThresholdRow? Chosen,
+    IReadOnlyList<ThresholdRow> ModelRows,
+    IReadOnlyList<ThresholdRow> BaselineRows);
+
+/// <summary>
+/// Chooses the confidence thresholds of the fallback policy on validation splits. The policy serves the model's pose when
+/// its confidence reaches the model's threshold, the baseline's when that reaches the baseline's, and nothing otherwise, so
+/// one run of each estimator per frame at threshold 0 says what the policy would serve at every pair: the baseline's answer
+/// does not depend on the model's (where it searches first does, what it finds does not) and its time is added to the model's.
 /// </summary>
 public static class ThresholdSelection
 {
-    /// <summary>Candidates 0.00, 0.01 … 1.00: as fine as a threshold written in a configuration file needs.</summary>
+    /// <summary>Candidates 0.00, 0.01 … 1.00 for each threshold: as fine as a threshold written in a configuration file needs.</summary>
     public const int Steps = 100;
 
     /// <summary>
@@ -61,39 +76,81 @@ public static class ThresholdSelection
     public static double WrongRateLimit(double maxWrongRate, int heldOutFrames) =>
         heldOutFrames == 0 ? maxWrongRate : maxWrongRate - Math.Sqrt(maxWrongRate * (1 - maxWrongRate) / heldOutFrames);
 
+    /// <param name="baselineThreshold">Keep the baseline's threshold at this value and choose the model's alone; null: choose both.</param>
     public static ThresholdChoice Choose(
-        IReadOnlyList<(string Split, IReadOnlyList<ThresholdSample> Samples)> splits, EvaluationRequirements requirements, double maxWrongRate, int heldOutFrames)
+        IReadOnlyList<(string Split, IReadOnlyList<ThresholdSample> Samples)> splits,
+        EvaluationRequirements requirements,
+        double maxWrongRate,
+        int heldOutFrames,
+        double? baselineThreshold = null)
     {
         var limit = WrongRateLimit(maxWrongRate, heldOutFrames);
-        var rows = Enumerable.Range(0, Steps + 1).Select(step =>
+        var judged = splits.Select(s => s.Samples.Select(sample => new Judged(sample, requirements)).ToArray()).ToArray();
+        ThresholdRow Row(double model, double baseline)
         {
-            // Rounded so that the chosen value compares with confidences exactly as the same text read from a configuration file.
-            var threshold = Math.Round(step / (double)Steps, 2);
-            var counts = splits.Select(s => Count(s.Samples, threshold, requirements)).ToArray();
-            return new ThresholdRow(threshold, counts, ThresholdCounts.Sum(counts));
-        }).ToArray();
-        var chosen = rows.FirstOrDefault(r => r.Pooled.PolicyWrongRate <= limit && r.Pooled.ModelWrongRate <= limit);
-        return new ThresholdChoice([.. splits.Select(s => s.Split)], maxWrongRate, heldOutFrames, limit, chosen?.Threshold, rows);
+            var counts = judged.Select(samples => Count(samples, model, baseline)).ToArray();
+            return new ThresholdRow(model, baseline, counts, ThresholdCounts.Sum(counts));
+        }
+
+        var baselineCandidates = baselineThreshold is { } fixedThreshold ? [fixedThreshold] : Candidates();
+        var chosen = Candidates()
+            .SelectMany(model => baselineCandidates.Select(baseline => Row(model, baseline)))
+            .Where(row => row.Meets(limit))
+            // The most frames grasp-ready; of equals, the lowest thresholds (the model's first): the most poses served.
+            .OrderByDescending(row => row.Pooled.PolicyReady)
+            .ThenBy(row => row.ModelThreshold)
+            .ThenBy(row => row.BaselineThreshold)
+            .FirstOrDefault();
+        var rowsBaseline = chosen?.BaselineThreshold ?? baselineThreshold ?? 0;
+        var rowsModel = chosen?.ModelThreshold ?? 0;
+        return new ThresholdChoice(
+            [.. splits.Select(s => s.Split)],
+            maxWrongRate,
+            heldOutFrames,
+            limit,
+            chosen,
+            [.. Candidates().Select(model => Row(model, rowsBaseline))],
+            baselineThreshold is null ? [.. Candidates().Select(baseline => Row(rowsModel, baseline))] : []);
     }
 
     public static string Format(double threshold) => threshold.ToString("0.00", CultureInfo.InvariantCulture);
 
-    private static ThresholdCounts Count(IReadOnlyList<ThresholdSample> samples, double threshold, EvaluationRequirements requirements)
+    // Rounded so that a chosen value compares with confidences exactly as the same text read from a configuration file.
+    private static double[] Candidates() => [.. Enumerable.Range(0, Steps + 1).Select(step => Math.Round(step / (double)Steps, 2))];
+
+    private static ThresholdCounts Count(Judged[] samples, double modelThreshold, double baselineThreshold)
     {
         int modelReady = 0, modelWrong = 0, policyReady = 0, policyWrong = 0;
-        foreach (var sample in samples)
+        foreach (var s in samples)
         {
-            if (sample.ServesModel(threshold))
+            if (s.Sample.ServesModel(modelThreshold))
             {
-                modelReady += requirements.IsGraspReady(sample.Model) ? 1 : 0;
-                modelWrong += requirements.IsWrongPose(sample.Model) ? 1 : 0;
+                modelReady += s.ModelReady ? 1 : 0;
+                modelWrong += s.ModelWrong ? 1 : 0;
+                policyReady += s.ModelReady ? 1 : 0;
+                policyWrong += s.ModelWrong ? 1 : 0;
             }
-
-            var served = sample.Policy(threshold);
-            policyReady += requirements.IsGraspReady(served) ? 1 : 0;
-            policyWrong += requirements.IsWrongPose(served) ? 1 : 0;
+            else if (s.Sample.ServesBaseline(baselineThreshold))
+            {
+                policyReady += s.FallbackReady ? 1 : 0;
+                policyWrong += s.FallbackWrong ? 1 : 0;
+            }
         }
 
-        return new ThresholdCounts(samples.Count, modelReady, modelWrong, policyReady, policyWrong);
+        return new ThresholdCounts(samples.Length, modelReady, modelWrong, policyReady, policyWrong);
+    }
+
+    /// <summary>A sample's verdicts, judged once: the grid asks for them ten thousand times.</summary>
+    private sealed class Judged(ThresholdSample sample, EvaluationRequirements requirements)
+    {
+        public ThresholdSample Sample { get; } = sample;
+
+        public bool ModelReady { get; } = requirements.IsGraspReady(sample.Model);
+
+        public bool ModelWrong { get; } = requirements.IsWrongPose(sample.Model);
+
+        public bool FallbackReady { get; } = requirements.IsGraspReady(sample.Baseline.After(sample.Model));
+
+        public bool FallbackWrong { get; } = requirements.IsWrongPose(sample.Baseline);
     }
 }

@@ -23,37 +23,46 @@ public sealed class ThresholdCommandTests : IClassFixture<ThresholdCommandTests.
             "threshold", "--data", _data.Root, "--splits", "a,b", "--out", folder.File("thr"), "--max-wrong", "0.2", "--held-out-frames", "0", "--set", NoModelBudget);
         Assert.True(code == 0, error);
 
-        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File("thr"), ThresholdCommand.JsonFile)))!;
-        var choice = report["choice"]!;
-        var threshold = choice["threshold"]!.GetValue<double>();
-        var text = threshold.ToString("0.00", CultureInfo.InvariantCulture);
-        Assert.Contains($"set EdgePose:Inference:ConfidenceThreshold={text}", output, StringComparison.Ordinal);
-        Assert.Contains($"**Chosen: {text}**", File.ReadAllText(Path.Combine(folder.File("thr"), ThresholdCommand.MarkdownFile)), StringComparison.Ordinal);
-        var rows = choice["rows"]!.AsArray();
-        Assert.Equal(101, rows.Count);
-        var row = Row(rows, threshold)["pooled"]!;
-        Assert.True(row["policy_wrong_rate"]!.GetValue<double>() <= 0.2 && row["model_wrong_rate"]!.GetValue<double>() <= 0.2);
-        if (threshold > 0)
-        {
-            var below = Row(rows, Math.Round(threshold - 0.01, 2))["pooled"]!;
-            Assert.True(below["policy_wrong_rate"]!.GetValue<double>() > 0.2 || below["model_wrong_rate"]!.GetValue<double>() > 0.2);
-        }
+        var choice = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File("thr"), ThresholdCommand.JsonFile)))!["choice"]!;
+        var chosen = choice["chosen"]!;
+        var (model, baseline) = (Text(chosen["model_threshold"]!), Text(chosen["baseline_threshold"]!));
+        Assert.Contains($"set EdgePose:Inference:ConfidenceThreshold={model} EdgePose:Baseline:ConfidenceThreshold={baseline}", output, StringComparison.Ordinal);
+        Assert.Contains($"**Chosen: model {model}, baseline {baseline}**", File.ReadAllText(Path.Combine(folder.File("thr"), ThresholdCommand.MarkdownFile)), StringComparison.Ordinal);
+        var rows = choice["model_rows"]!.AsArray().Concat(choice["baseline_rows"]!.AsArray()).Select(r => r!["pooled"]!).ToArray();
+        Assert.Equal(202, rows.Length);
+        static bool Meets(JsonNode pooled) => pooled["policy_wrong_rate"]!.GetValue<double>() <= 0.2 && pooled["model_wrong_rate"]!.GetValue<double>() <= 0.2;
+        Assert.True(Meets(chosen["pooled"]!));
+        Assert.DoesNotContain(rows, r => Meets(r) && r["policy_ready"]!.GetValue<int>() > chosen["pooled"]!["policy_ready"]!.GetValue<int>());
 
-        // The daemon's own policy at the bundled threshold serves as many wrong poses on each split as the table says.
-        var bundled = Row(rows, 0.37)["splits"]!;
+        // The daemon's own policy at those thresholds serves as many wrong poses on each split as the table says.
         foreach (var (split, index) in new[] { ("a", 0), ("b", 1) })
         {
             (code, _, error) = await Lab(
                 "eval", "--data", _data.Root, "--split", split, "--out", folder.File($"eval-{split}"), "--estimators", "model,policy", "--worst", "0",
-                "--set", "EdgePose:Inference:ConfidenceThreshold=0.37", "--set", NoModelBudget);
+                "--set", $"EdgePose:Inference:ConfidenceThreshold={model}", "--set", $"EdgePose:Baseline:ConfidenceThreshold={baseline}", "--set", NoModelBudget);
             Assert.True(code == 0, error);
             var estimators = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File($"eval-{split}"), "report.json")))!["estimators"]!;
-            var counts = bundled[index]!;
-            var frames = counts["frames"]!.GetValue<int>();
-            Assert.Equal(TwoSplits.Frames, frames);
-            Assert.Equal(counts["policy_wrong"]!.GetValue<int>(), (int)Math.Round(estimators["policy"]!["wrong_pose_rate"]!.GetValue<double>() * frames));
-            Assert.Equal(counts["model_wrong"]!.GetValue<int>(), (int)Math.Round(estimators["model"]!["wrong_pose_rate"]!.GetValue<double>() * frames));
+            var counts = chosen["splits"]![index]!;
+            Assert.Equal(TwoSplits.Frames, counts["frames"]!.GetValue<int>());
+            Assert.Equal(counts["policy_wrong"]!.GetValue<int>(), (int)Math.Round(estimators["policy"]!["wrong_pose_rate"]!.GetValue<double>() * TwoSplits.Frames));
+            Assert.Equal(counts["model_wrong"]!.GetValue<int>(), (int)Math.Round(estimators["model"]!["wrong_pose_rate"]!.GetValue<double>() * TwoSplits.Frames));
         }
+    }
+
+    [Fact]
+    public async Task Keeping_the_baseline_threshold_chooses_the_model_threshold_alone()
+    {
+        using var folder = new EvalCommandTests.TempFolder();
+        var (code, output, error) = await Lab(
+            "threshold", "--data", _data.Root, "--splits", "a", "--out", folder.File("thr"), "--max-wrong", "1", "--keep-baseline-threshold",
+            "--set", "EdgePose:Baseline:ConfidenceThreshold=0.42");
+        Assert.True(code == 0, error);
+
+        var choice = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File("thr"), ThresholdCommand.JsonFile)))!["choice"]!;
+        Assert.Equal(0.42, choice["chosen"]!["baseline_threshold"]!.GetValue<double>());
+        Assert.All(choice["model_rows"]!.AsArray(), r => Assert.Equal(0.42, r!["baseline_threshold"]!.GetValue<double>()));
+        Assert.Empty(choice["baseline_rows"]!.AsArray());
+        Assert.Contains("EdgePose:Baseline:ConfidenceThreshold=0.42", output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -81,7 +90,7 @@ public sealed class ThresholdCommandTests : IClassFixture<ThresholdCommandTests.
         Assert.False(Directory.Exists(folder.File("thr")));
     }
 
-    private static JsonNode Row(JsonArray rows, double threshold) => rows.Single(r => r!["threshold"]!.GetValue<double>() == threshold)!;
+    private static string Text(JsonNode threshold) => threshold.GetValue<double>().ToString("0.00", CultureInfo.InvariantCulture);
 
     private static async Task<(int Code, string Output, string Error)> Lab(params string[] args)
     {

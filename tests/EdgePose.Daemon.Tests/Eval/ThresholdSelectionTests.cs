@@ -12,16 +12,17 @@ public sealed class ThresholdSelectionTests
     private static readonly EvaluationRequirements Requirements = EvaluationRequirements.Default;
 
     [Fact]
-    public void The_policy_serves_the_model_from_the_threshold_up_and_the_baseline_below_it_after_the_model()
+    public void The_policy_serves_the_model_from_its_threshold_up_and_below_it_the_baseline_from_its_own_after_the_model()
     {
         var sample = new ThresholdSample(Model(Wrong, 0.40, 0.030), Baseline(Right, 0.020));
 
-        Assert.Same(sample.Model, sample.Policy(0.40));
-        var fallback = sample.Policy(0.41);
+        Assert.Same(sample.Model, sample.Policy(0.40, 0.95));
+        var fallback = sample.Policy(0.41, 0.90)!;
         Assert.Equal(Right, fallback.Estimate);
         Assert.Equal(0.050, fallback.Latency.EndToEnd, 12);
         Assert.Equal(0.030, fallback.Latency.Inference, 12);
         Assert.Equal(0.020, fallback.Latency.Baseline, 12);
+        Assert.Null(sample.Policy(0.41, 0.91));
     }
 
     [Fact]
@@ -30,12 +31,12 @@ public sealed class ThresholdSelectionTests
         var sample = new ThresholdSample(Model(null, 0, 0.070), Baseline(Right, 0.040));
 
         Assert.True(Requirements.IsGraspReady(sample.Baseline));
-        Assert.False(Requirements.IsGraspReady(sample.Policy(0.5)));
-        Assert.False(Requirements.IsWrongPose(sample.Policy(0.5)));
+        Assert.False(Requirements.IsGraspReady(sample.Policy(0.5, 0.5)!));
+        Assert.False(Requirements.IsWrongPose(sample.Policy(0.5, 0.5)!));
     }
 
     [Fact]
-    public void The_lowest_threshold_keeping_both_wrong_rates_within_the_limit_is_chosen_on_the_splits_pooled()
+    public void The_thresholds_making_the_most_frames_grasp_ready_within_the_wrong_pose_limit_are_chosen_on_the_splits_pooled()
     {
         // Ten frames per split. First split: the model is sure and right on six, and wrong at 0.35 on one where the
         // baseline is right; second split: the model is wrong at 0.45 on one where the baseline is wrong too.
@@ -52,18 +53,28 @@ public sealed class ThresholdSelectionTests
 
         var choice = ThresholdSelection.Choose([("a", first), ("b", second)], Requirements, maxWrongRate: 0.05, heldOutFrames: 0);
 
-        // Below 0.35 both wrong model poses are served (2 of 20 = 10%); from 0.36 only the one at 0.45 (5%): that meets
-        // the limit for the model, but the policy serves the baseline's wrong pose in its place above 0.45, so its
-        // rate stays at 5% too: 0.36 is the lowest that meets both.
-        Assert.Equal(0.36, choice.Threshold);
+        // Up to 0.35 the model serves both its wrong poses (2 of 20 = 10%). From 0.36 it serves one (5%: within the
+        // limit), and the baseline answers right in place of the other: 16 grasp-ready. Above 0.45 the baseline's wrong
+        // pose replaces the model's, no better; a baseline threshold over its 0.9 serves neither, one grasp-ready fewer.
         var chosen = choice.Chosen!;
+        Assert.Equal((0.36, 0.0), (chosen.ModelThreshold, chosen.BaselineThreshold));
         Assert.Equal(new ThresholdCounts(10, 6, 0, 7, 0), chosen.Splits[0]);
         Assert.Equal(new ThresholdCounts(10, 9, 1, 9, 1), chosen.Splits[1]);
         Assert.Equal(new ThresholdCounts(20, 15, 1, 16, 1), chosen.Pooled);
-        Assert.Equal(ThresholdSelection.Steps + 1, choice.Rows.Count);
-        Assert.Equal(new ThresholdCounts(10, 6, 1, 6, 1), choice.Rows[0].Splits[0]);
+        Assert.Equal(ThresholdSelection.Steps + 1, choice.ModelRows.Count);
+        Assert.Equal(new ThresholdCounts(10, 6, 1, 6, 1), choice.ModelRows[0].Splits[0]);
+        Assert.Equal(new ThresholdCounts(10, 6, 0, 6, 0), choice.BaselineRows[^1].Splits[0]);
 
-        Assert.Null(ThresholdSelection.Choose([("a", first), ("b", second)], Requirements, maxWrongRate: 0.04, heldOutFrames: 0).Threshold);
+        // No wrong pose at all: the model above 0.45 and the baseline above 0.9, one frame fewer grasp-ready.
+        var strict = ThresholdSelection.Choose([("a", first), ("b", second)], Requirements, maxWrongRate: 0.04, heldOutFrames: 0).Chosen!;
+        Assert.Equal((0.46, 0.91), (strict.ModelThreshold, strict.BaselineThreshold));
+        Assert.Equal(new ThresholdCounts(20, 15, 0, 15, 0), strict.Pooled);
+
+        // The baseline's threshold kept where its wrong pose is served: nothing meets that.
+        var kept = ThresholdSelection.Choose([("a", first), ("b", second)], Requirements, maxWrongRate: 0.04, heldOutFrames: 0, baselineThreshold: 0.5);
+        Assert.Null(kept.Chosen);
+        Assert.All(kept.ModelRows, row => Assert.Equal(0.5, row.BaselineThreshold));
+        Assert.Empty(kept.BaselineRows);
     }
 
     [Fact]
