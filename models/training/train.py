@@ -374,20 +374,22 @@ def predict(head, frames, device, batch=25):
 
 
 def refine_true_boxes(net, frames, keypoints, device, batch=25):
-    """The refiner alone, on crops framed on the true box: separates the refiner's error from the locator's."""
+    """The refiner alone, on crops framed on the true box, and its scores (one view: no spread): separates the refiner's
+    error from the locator's."""
     centres, extents = true_boxes(keypoints)
     sides = torch.clamp(extents * CROP_MARGIN, min=MIN_CROP_PX).float()
     input_size = torch.tensor([INPUT_WIDTH, INPUT_HEIGHT], dtype=torch.float32, device=device)
     net.eval()
-    out = []
+    out, scores = [], []
     with torch.no_grad():
         for s in range(0, len(frames), batch):
             centre, side = centres[s:s + batch].to(device), sides[s:s + batch].to(device)
             crops = cut_crops(normalise(frames[s:s + batch], device), centre, side)
-            local, _, _ = net.refine(crops.contiguous(memory_format=torch.channels_last))
+            local, _, peak = net.refine(crops.contiguous(memory_format=torch.channels_last))
             out.append(uncrop(local, centre, side, input_size).cpu().numpy())
+            scores.append(torch.sigmoid(peak).cpu().numpy())
     net.train()
-    return np.concatenate(out)
+    return np.concatenate(out), np.concatenate(scores)
 
 
 def write_parity_fixture(head, root, split, out_dir, count=2):
@@ -516,6 +518,8 @@ def main():
     args = parser.parse_args()
     if args.export_only and not args.init:
         parser.error("--export-only exports the weights given by --init")
+    # Now, not at the export hours later: a run must not train to the end and then fail to write.
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
 
     started = time.time()
     torch.manual_seed(args.seed)
@@ -540,8 +544,8 @@ def main():
         pred, scores = predict(head, test["frames"], device)
         metrics = pose_metrics(pred, test["ids"], args.data, args.test_split, scores)
         metrics["mean_score"] = float(scores.mean())
-        metrics["refiner_on_true_boxes"] = pose_metrics(
-            refine_true_boxes(net, test["frames"], test["keypoints"], device), test["ids"], args.data, args.test_split)
+        true_box_keypoints, true_box_scores = refine_true_boxes(net, test["frames"], test["keypoints"], device)
+        metrics["refiner_on_true_boxes"] = pose_metrics(true_box_keypoints, test["ids"], args.data, args.test_split, true_box_scores)
         history.append({"epoch": epoch, "steps": step, "minutes": (time.time() - started) / 60, "test": metrics})
         print(json.dumps(history[-1]), flush=True)
         if args.keep_best and metrics["within_1cm_5deg"] >= best["within_1cm_5deg"]:
