@@ -55,9 +55,9 @@ internal sealed class ThresholdCommand
         "Frames of each split the threshold must then hold on: the validation rate must stay one standard error of a rate on that many frames below --max-wrong (default 1000; 0: no margin).",
         new RangeAttribute(0, 10_000_000));
 
-    private readonly Option<bool> _keepBaselineThreshold = new("--keep-baseline-threshold")
+    private readonly Option<bool> _chooseBaselineThreshold = new("--choose-baseline-threshold")
     {
-        Description = $"Choose the model's threshold alone, the baseline's staying as configured ({BaselineThresholdKey}).",
+        Description = $"Choose the baseline's threshold too, for the fallback policy ({BaselineThresholdKey}); by default it stays as configured: it is also the baseline-only mode's, and what the marker-visible slice is compared with.",
     };
 
     public ThresholdCommand(HostOptionsBinding binding) => _binding = binding;
@@ -66,7 +66,7 @@ internal sealed class ThresholdCommand
         "threshold",
         "Choose the model's and the baseline's confidence thresholds on validation splits: the most grasp-ready frames under the fallback policy with few enough wrong poses served.",
         _binding,
-        [_data, _splits, _out, _maxWrong, _heldOutFrames, _keepBaselineThreshold],
+        [_data, _splits, _out, _maxWrong, _heldOutFrames, _chooseBaselineThreshold],
         RunAsync);
 
     private async Task<int> RunAsync(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -105,7 +105,7 @@ internal sealed class ThresholdCommand
         using var configuration = EvalCommand.BatchConfiguration(_binding, result);
         // Thresholds 0: each estimator alone then reports every pose it finds, with its confidence, and the rule sees them
         // all; a kept baseline threshold is left as configured (what it would not serve is never served).
-        var keepBaseline = result.GetValue(_keepBaselineThreshold);
+        var keepBaseline = !result.GetValue(_chooseBaselineThreshold);
         var overrides = new Dictionary<string, string?> { [ModelThresholdKey] = "0" };
         if (!keepBaseline)
         {

@@ -20,7 +20,8 @@ public sealed class ThresholdCommandTests : IClassFixture<ThresholdCommandTests.
     {
         using var folder = new EvalCommandTests.TempFolder();
         var (code, output, error) = await Lab(
-            "threshold", "--data", _data.Root, "--splits", "a,b", "--out", folder.File("thr"), "--max-wrong", "0.2", "--held-out-frames", "0", "--set", NoModelBudget);
+            "threshold", "--data", _data.Root, "--splits", "a,b", "--out", folder.File("thr"), "--max-wrong", "0.2", "--held-out-frames", "0", "--choose-baseline-threshold",
+            "--set", NoModelBudget);
         Assert.True(code == 0, error);
 
         var choice = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File("thr"), ThresholdCommand.JsonFile)))!["choice"]!;
@@ -50,11 +51,11 @@ public sealed class ThresholdCommandTests : IClassFixture<ThresholdCommandTests.
     }
 
     [Fact]
-    public async Task Keeping_the_baseline_threshold_chooses_the_model_threshold_alone()
+    public async Task By_default_the_baseline_keeps_its_configured_threshold_and_only_the_model_threshold_is_chosen()
     {
         using var folder = new EvalCommandTests.TempFolder();
         var (code, output, error) = await Lab(
-            "threshold", "--data", _data.Root, "--splits", "a", "--out", folder.File("thr"), "--max-wrong", "1", "--keep-baseline-threshold",
+            "threshold", "--data", _data.Root, "--splits", "a", "--out", folder.File("thr"), "--max-wrong", "1",
             "--set", "EdgePose:Baseline:ConfidenceThreshold=0.42");
         Assert.True(code == 0, error);
 
