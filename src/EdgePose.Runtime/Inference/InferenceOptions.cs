@@ -69,9 +69,10 @@ public sealed class InferenceOptions
 
     /// <summary>
     /// Below this confidence a model pose counts as low-confidence and the baseline is preferred. Chosen for the bundled
-    /// model on the validation split (models/MODEL_CARD.md): a wrong pose is worse for a grasp than none.
+    /// model on the validation splits by <c>edgepose-lab threshold</c> (models/MODEL_CARD.md): a wrong pose is worse for a
+    /// grasp than none.
     /// </summary>
-    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.37;
+    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.38;
 
     /// <summary>
     /// Keypoints scoring below this are left out of PnP (the others count by their scores); fewer than
