@@ -326,9 +326,8 @@ internal sealed class EvalCommand
         request = null!;
         var data = result.GetValue(_data);
         var output = result.GetValue(_out);
-        if (string.IsNullOrWhiteSpace(data) || !Directory.Exists(data))
+        if (LabCommandLine.IsMissingDataRoot(data, out error))
         {
-            error = data is null ? "--data: required, the BOP dataset root." : $"--data = '{data}': no such folder.";
             return false;
         }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.CommandLine.Parsing;
 using EdgePose.Core.Objects;
 using EdgePose.Daemon.Cli;
@@ -46,6 +47,13 @@ internal static class LabCommandLine
         binding.AddTo(command);
         command.SetAction((result, ct) => EdgePoseCommandLine.GuardedAsync(() => run(result, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, ct)));
         return command;
+    }
+
+    /// <summary>Whether --data is missing or no folder; <paramref name="problem"/> says which, as a usage error's text.</summary>
+    public static bool IsMissingDataRoot([NotNullWhen(false)] string? data, out string problem)
+    {
+        problem = data is null ? "--data: required, the BOP dataset root." : $"--data = '{data}': no such folder.";
+        return string.IsNullOrWhiteSpace(data) || !Directory.Exists(data);
     }
 
     /// <summary>The workcell as the daemon would see it: appsettings, --config, environment, --set, validated the same way.</summary>

@@ -74,9 +74,9 @@ internal sealed class ThresholdCommand
         var data = result.GetValue(_data);
         var outFolder = result.GetValue(_out);
         var splits = result.GetValue(_splits);
-        if (string.IsNullOrWhiteSpace(data) || !Directory.Exists(data))
+        if (LabCommandLine.IsMissingDataRoot(data, out var dataProblem))
         {
-            return UsageError(error, data is null ? "--data: required, the BOP dataset root." : $"--data = '{data}': no such folder.");
+            return UsageError(error, dataProblem);
         }
 
         if (splits is null)
@@ -236,8 +236,7 @@ internal sealed class ThresholdCommand
     {
         var text = argument.Tokens[^1].Value;
         var splits = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (splits.Length > 0 && splits.Distinct().Count() == splits.Length
-            && splits.All(s => s is not ("." or "..") && s.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) < 0))
+        if (splits.Length > 0 && splits.Distinct().Count() == splits.Length && splits.All(TypedOptions.IsPlainFolderName))
         {
             return splits;
         }

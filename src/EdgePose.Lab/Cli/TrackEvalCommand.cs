@@ -46,9 +46,9 @@ internal sealed class TrackEvalCommand
     private async Task<int> RunAsync(ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var data = result.GetValue(_data);
-        if (string.IsNullOrWhiteSpace(data) || !Directory.Exists(data))
+        if (LabCommandLine.IsMissingDataRoot(data, out var dataProblem))
         {
-            return UsageError(error, data is null ? "--data: required, the BOP dataset root." : $"--data = '{data}': no such folder.");
+            return UsageError(error, dataProblem);
         }
 
         var split = result.GetValue(_split)!;

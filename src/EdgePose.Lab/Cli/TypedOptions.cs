@@ -63,13 +63,17 @@ internal static class TypedOptions
     }
 
     /// <summary>A split names one folder under the dataset root; anything with a separator or "." / ".." would escape it.</summary>
+    public static bool IsPlainFolderName(string name) =>
+        name.Length > 0 && name is not ("." or "..") && name.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) < 0;
+
+    /// <summary>The --split option: one plain folder name (<see cref="IsPlainFolderName"/>).</summary>
     public static Option<string> Split(string fallback, string description)
     {
         var option = new Option<string>("--split") { Description = $"{description} (default {fallback}).", DefaultValueFactory = _ => fallback };
         option.Validators.Add(result =>
         {
             var split = result.GetValueOrDefault<string>();
-            if (split.Length == 0 || split is "." or ".." || split.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']) >= 0)
+            if (!IsPlainFolderName(split))
             {
                 result.AddError(SettingFailure.Format(option.Name, split, "must be a plain folder name such as train or test."));
             }

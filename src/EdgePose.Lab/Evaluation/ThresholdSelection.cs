@@ -9,13 +9,16 @@ public sealed record ThresholdSample(SampleOutcome Model, SampleOutcome Baseline
 
     public bool ServesBaseline(double threshold) => Baseline.Found && Baseline.Confidence >= threshold;
 
+    /// <summary>The baseline's answer as the policy serves it in the model's place: after the model ran.</summary>
+    public SampleOutcome Fallback => Baseline.After(Model);
+
     /// <summary>
     /// What the fallback policy serves: the model's pose when it found one at least <paramref name="modelThreshold"/>
     /// confident, otherwise the baseline's when at least <paramref name="baselineThreshold"/> confident, served after the
     /// model ran; null when neither.
     /// </summary>
     public SampleOutcome? Policy(double modelThreshold, double baselineThreshold) =>
-        ServesModel(modelThreshold) ? Model : ServesBaseline(baselineThreshold) ? Baseline.After(Model) : null;
+        ServesModel(modelThreshold) ? Model : ServesBaseline(baselineThreshold) ? Fallback : null;
 }
 
 /// <summary>Frames, and how many of them the model alone and the fallback policy made grasp-ready or served a wrong pose.</summary>
@@ -149,8 +152,8 @@ public static class ThresholdSelection
 
         public bool ModelWrong { get; } = requirements.IsWrongPose(sample.Model);
 
-        public bool FallbackReady { get; } = requirements.IsGraspReady(sample.Baseline.After(sample.Model));
+        public bool FallbackReady { get; } = requirements.IsGraspReady(sample.Fallback);
 
-        public bool FallbackWrong { get; } = requirements.IsWrongPose(sample.Baseline);
+        public bool FallbackWrong { get; } = requirements.IsWrongPose(sample.Fallback);
     }
 }
