@@ -33,6 +33,9 @@ CONTEXT_HALF = CROP_MARGIN * CROP_SCALE[1] * (0.5 + CROP_SHIFT) * 1.02
 # A keypoint counts as found (score target 1) within this many crop pixels of the truth: 2% of the crop.
 HIT_CROP_PX = 2.5
 NEGATIVE_EVERY = 16
+# The grasp tolerance (#10) that --pose-loss measures pose errors in.
+POSITION_TOLERANCE_M = 0.01
+ANGLE_TOLERANCE_RAD = math.radians(5)
 # Share of the refiner's crop a --cutout rectangle covers.
 CUTOUT_AREA = (0.08, 0.35)
 
@@ -188,8 +191,9 @@ def sample_crop(image, origin, centre, side):
 
 
 def refiner_batch(data, index, rng, negatives, cutout=0.0):
-    """Crops around the true keypoints (jittered) and their targets in crop coordinates; plus background crops."""
-    crops, targets, positive = [], [], []
+    """Crops around the true keypoints (jittered), their targets in crop coordinates and the crops' sides in input
+    pixels; plus background crops."""
+    crops, targets, positive, sides = [], [], [], []
     for i in index:
         image, origin = window(data, "ctx", i)
         centre, extent = corner_box(data["keypoints"][i])
@@ -198,6 +202,7 @@ def refiner_batch(data, index, rng, negatives, cutout=0.0):
         crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng, cutout))
         targets.append((data["keypoints"][i] + 0.5 - (centre + 0.5)) / side + 0.5)
         positive.append(1.0)
+        sides.append(side)
     for _ in range(negatives):
         j = rng.integers(len(data["neg_offsets"]) - 1)
         image, origin = window(data, "neg", j)
@@ -206,7 +211,9 @@ def refiner_batch(data, index, rng, negatives, cutout=0.0):
         crops.append(augment(sample_crop(normalise(image, "cpu"), origin, centre, side), rng))
         targets.append(np.full((KEYPOINTS, 2), 0.5))
         positive.append(0.0)
-    return torch.stack(crops), torch.tensor(np.array(targets), dtype=torch.float32), torch.tensor(positive)
+        sides.append(side)
+    return (torch.stack(crops), torch.tensor(np.array(targets), dtype=torch.float32), torch.tensor(positive),
+            torch.tensor(sides, dtype=torch.float32))
 
 
 def augment(crop, rng, cutout=0.0):
@@ -231,7 +238,8 @@ def augment(crop, rng, cutout=0.0):
 
 
 def dsnt_loss(logits, targets, weight, hit_cells, sigma_cells=1.5):
-    """Coordinate L1 (heatmap cells) + Jensen–Shannon to a Gaussian (DSNT) + score BCE (peak logit says 'hit')."""
+    """Coordinate L1 (heatmap cells) + Jensen–Shannon to a Gaussian (DSNT) + score BCE (peak logit says 'hit').
+    (loss, coordinate L1, hit share, predicted coordinates [N,K,2], peak logits [N,K])."""
     pred, prob, peak = soft_argmax(logits)
     n, k, h, w = logits.shape
     cells_per_unit = torch.tensor([w, h], dtype=pred.dtype, device=pred.device)
@@ -251,7 +259,48 @@ def dsnt_loss(logits, targets, weight, hit_cells, sigma_cells=1.5):
         cells = (pred - targets) * cells_per_unit
         hit = (cells.norm(dim=2) < hit_cells).float() * weight.view(-1, 1)
     score = F.binary_cross_entropy_with_logits(peak, hit)
-    return coord + js + 0.1 * score, coord.detach(), hit.sum() / (weight.sum() * k).clamp_min(1)
+    return coord + js + 0.1 * score, coord.detach(), hit.sum() / (weight.sum() * k).clamp_min(1), pred, peak
+
+
+def pose_jacobians(root, split, ids):
+    """frame_pose_jacobian of every frame of a split at its true pose, in model-input pixels [N, 2K, 6]."""
+    scene = os.path.join(root, split, "000000")
+    with open(os.path.join(scene, "scene_gt.json")) as f:
+        gt = json.load(f)
+    with open(os.path.join(scene, "scene_camera.json")) as f:
+        cams = json.load(f)
+    with open(os.path.join(root, "camera.json")) as f:
+        camera = json.load(f)
+    _, _, _, _, sx, sy = letterbox_geometry(camera["width"], camera["height"])
+    object_points = box_keypoints(root)
+    jacobians = [frame_pose_jacobian(object_points, np.array(gt[str(i)][0]["cam_R_m2c"], np.float64).reshape(3, 3),
+                                     np.array(gt[str(i)][0]["cam_t_m2c"], np.float64) / 1000,
+                                     np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3), sx, sy) for i in ids]
+    return torch.tensor(np.array(jacobians), dtype=torch.float32)
+
+
+def frame_pose_jacobian(object_points, r, t, k, sx=1.0, sy=1.0):
+    """d(keypoint pixel)/d(pose) at pose (r, t) [2K, 6] (rows u0, v0, u1, ...), pixels scaled by (sx, sy) (the letterbox
+    into the model input): translation in units of POSITION_TOLERANCE_M, rotation (left-multiplied, as PnpSolver
+    updates it) in units of ANGLE_TOLERANCE_RAD, so that a pose step's length is its error in grasp tolerances."""
+    rotated = object_points @ r.T
+    jac = projection_jacobian(rotated + t, rotated, sx * k[0, 0], sy * k[1, 1])
+    units = np.array([POSITION_TOLERANCE_M] * 3 + [ANGLE_TOLERANCE_RAD] * 3)
+    return (jac * units).reshape(-1, 6)
+
+
+def linearised_pose_error(jacobians, residuals, peaks):
+    """How far, in grasp tolerances, a PnP weighted as the runtime weighs the keypoints (keypoint_weights) moves from the
+    true pose given keypoints off by these residuals (model-input pixels [N,K,2]): one Gauss-Newton step from the
+    truth, [N]. Differentiable in the keypoints and their peak logits, so the scores learn which keypoints to trust."""
+    n = residuals.shape[0]
+    # ln(sigmoid(p)) = -softplus(-p), without sigmoid's underflow.
+    weights = 1 / (F.softplus(-peaks) ** 2 + KEYPOINT_WEIGHT_SOFTNESS ** 2)
+    weights = (weights / weights.mean(dim=1, keepdim=True)).repeat_interleave(2, dim=1).unsqueeze(2)
+    normal = jacobians.transpose(1, 2) @ (weights * jacobians)
+    gradient = jacobians.transpose(1, 2) @ (weights * residuals.reshape(n, -1, 1))
+    ridge = 1e-6 * torch.eye(6, dtype=normal.dtype, device=normal.device)
+    return torch.linalg.solve(normal + ridge, gradient).squeeze(2).norm(dim=1)
 
 
 def pose_metrics(pred_uv, ids, root, split, scores=None):
@@ -314,6 +363,18 @@ def keypoint_weights(scores):
     return 1 / (log_scores ** 2 + KEYPOINT_WEIGHT_SOFTNESS ** 2)
 
 
+def projection_jacobian(camera_points, rotated, fx, fy):
+    """d(pixel)/d(pose) of each point [P, 2, 6]: translation, then rotation updated as R' = exp([d]x) R; camera_points
+    = R X + t, rotated = R X."""
+    x, y, z = camera_points.T
+    jac = np.zeros((len(camera_points), 2, 6))
+    jac[:, 0, 0], jac[:, 0, 2] = fx / z, -fx * x / z ** 2
+    jac[:, 1, 1], jac[:, 1, 2] = fy / z, -fy * y / z ** 2
+    # d(pixel)/d(rotation) = d(pixel)/d(point) . -[R X]x
+    jac[:, :, 3:] = np.cross(rotated[:, None, :], jac[:, :, :3])
+    return jac
+
+
 def weighted_refine(object_points, pixels, k, weights, r, t, iterations=50):
     """Levenberg-Marquardt on the weighted squared reprojection error, the rotation updated as R' = exp([d]x) R, as
     PnpSolver refines: (R, t)."""
@@ -327,14 +388,7 @@ def weighted_refine(object_points, pixels, k, weights, r, t, iterations=50):
     res, camera = residuals(r, t)
     cost, damping = (w * res ** 2).sum(), 1e-3
     for _ in range(iterations):
-        x, y, z = camera.T
-        rotated = object_points @ r.T
-        jac = np.zeros((len(object_points), 2, 6))
-        jac[:, 0, 0], jac[:, 0, 2] = k[0, 0] / z, -k[0, 0] * x / z ** 2
-        jac[:, 1, 1], jac[:, 1, 2] = k[1, 1] / z, -k[1, 1] * y / z ** 2
-        # d(pixel)/d(rotation) = d(pixel)/d(point) . -[R X]x
-        jac[:, :, 3:] = np.cross(rotated[:, None, :], jac[:, :, :3])
-        jac = jac.reshape(-1, 6)
+        jac = projection_jacobian(camera, object_points @ r.T, k[0, 0], k[1, 1]).reshape(-1, 6)
         normal, gradient = jac.T @ (w[:, None] * jac), jac.T @ (w * res)
         while damping <= 1e10:
             step = np.linalg.solve(normal + damping * np.diag(np.diag(normal)), -gradient)
@@ -441,7 +495,9 @@ def fit(args, net, test, device, started, evaluate):
     negatives = max(1, args.batch // 8) if len(train["neg_offsets"]) > 1 else 0
     step, last_eval = 0, time.time()
     deadline = started + args.max_minutes * 60
-    stats = np.zeros(5)
+    stats = np.zeros(6)
+    jacobians = (pose_jacobians(args.data, args.train_split, train["ids"]).to(device)
+                 if args.pose_loss > 0 else None)
 
     epoch = -1
     for epoch in range(args.epochs):
@@ -450,15 +506,22 @@ def fit(args, net, test, device, started, evaluate):
             index = np.sort(order[s:s + args.batch])
             small = normalise(train["small"][index], device).contiguous(memory_format=torch.channels_last)
             maps = net.locator(small)
-            loss_l, coord_l, _ = dsnt_loss(
+            loss_l, coord_l, _, _, _ = dsnt_loss(
                 maps[:, :1], box_centres[index].unsqueeze(1), torch.ones(len(index), device=device), hit_cells=1.0)
             # Size under the centre's heatmap, as at inference; the heatmap itself learns only from the centre loss.
             _, prob, _ = locator_outputs(maps.detach())
             size_error = ((prob[:, 0] * maps[:, 1]).sum(dim=(1, 2)) - box_log_extents[index]).abs().mean()
             loss_l = loss_l + 10 * size_error
-            crops, targets, positive = (t.to(device) for t in refiner_batch(train, index, rng, negatives, args.cutout))
-            loss_r, coord_r, hits = dsnt_loss(
+            crops, targets, positive, sides = (t.to(device) for t in refiner_batch(train, index, rng, negatives, args.cutout))
+            loss_r, coord_r, hits, pred, peak = dsnt_loss(
                 net.refiner(crops.contiguous(memory_format=torch.channels_last)), targets, positive, hit_cells=HIT_CROP_PX / 2)
+            if jacobians is not None:
+                # The positives come first, in index's order.
+                m = len(index)
+                pose_error = linearised_pose_error(
+                    jacobians[index], (pred[:m] - targets[:m]) * sides[:m].view(m, 1, 1), peak[:m])
+                loss_r = loss_r + args.pose_loss * torch.log1p(pose_error).mean()
+                stats[5] += (pose_error < 1).float().mean().item()
             # Warm-up then cosine decay over whichever runs out first, the steps or the time budget, so a run cut
             # short by --max-minutes still ends at a low learning rate instead of mid-schedule.
             progress = min(1.0, max(step / total_steps, (time.time() - started) / (deadline - started)))
@@ -469,11 +532,12 @@ def fit(args, net, test, device, started, evaluate):
             (loss_l + loss_r).backward()
             optimizer.step()
             step += 1
-            stats += (coord_l.item(), size_error.item(), coord_r.item(), hits.item(), 1)
+            stats[:5] += (coord_l.item(), size_error.item(), coord_r.item(), hits.item(), 1)
             if step % 50 == 0:
                 print(f"epoch {epoch} step {step}/{total_steps} locator centre L1 {stats[0] / stats[4]:.3f} cells, size "
                       f"{100 * stats[1] / stats[4]:.1f}%, refiner L1 {stats[2] / stats[4]:.3f} cells, hits {stats[3] / stats[4]:.2f}, "
-                      f"{(time.time() - started) / 60:.1f} min", flush=True)
+                      + (f"within tolerance (linearised) {stats[5] / stats[4]:.2f}, " if jacobians is not None else "")
+                      + f"{(time.time() - started) / 60:.1f} min", flush=True)
                 stats[:] = 0
             if time.time() > deadline:
                 break
@@ -511,6 +575,9 @@ def main():
                              "before it (posenet.REFINE_PASSES, chosen on the validation splits)")
     parser.add_argument("--views", type=int, default=VIEWS, choices=(1, 4, 5),
                         help="shifted crops the last pass averages (posenet.VIEWS)")
+    parser.add_argument("--pose-loss", type=float, default=0.0,
+                        help="weight of the pose-level loss: the refiner's keypoints and scores judged by the pose error a "
+                             "score-weighted PnP would make from them, in grasp tolerances (0: off)")
     parser.add_argument("--keep-best", action="store_true",
                         help="export the weights of the evaluation that scored best on --test-split, not the last ones")
     parser.add_argument("--export-only", action="store_true",

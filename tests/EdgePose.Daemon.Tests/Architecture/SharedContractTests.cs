@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using EdgePose.Core.Contract;
+using EdgePose.Core.Geometry;
 using EdgePose.Core.Objects;
 using EdgePose.Daemon.Tests.Deploy;
 using EdgePose.Runtime.Inference;
@@ -109,6 +110,47 @@ public sealed class SharedContractTests
             var runtime = Contract.KeypointWeighting.Weight(scores[i]);
             Assert.True(Math.Abs(recipe[i] - runtime) <= 1e-9 * runtime, $"score {scores[i]}: recipe weight {recipe[i]}, runtime {runtime}");
         }
+    }
+
+    [FactRequiringTorch]
+    public async Task The_training_recipes_pose_loss_is_the_runtimes_weighted_PnP_error_to_first_order()
+    {
+        // train.py --pose-loss teaches the scores which keypoints to trust by the pose error a score-weighted solve makes
+        // from them, linearised at the true pose; it must be the error the runtime's solve (SolveEpnpRefined) makes.
+        var camera = new CameraIntrinsics(610, 604, 323.5, 236.25, [0, 0, 0, 0, 0], 640, 480);
+        var truth = RigidTransform.FromRodrigues(new Vec3(0.4, -0.7, 0.2), new Vec3(0.05, -0.03, 0.55));
+        var keypoints = TargetObject.DefaultBox.Keypoints;
+        var exact = PnpSolver.Project(keypoints, camera, truth);
+        // Small errors everywhere and one keypoint far off, as occlusion leaves them; its score is the lowest.
+        double[][] offsets = [[0.4, -0.3], [-0.2, 0.5], [0.3, 0.1], [9.0, -6.0], [-0.5, -0.2], [0.1, 0.6], [-0.3, 0.2], [0.2, -0.4], [0.1, 0.1]];
+        float[] scores = [0.8f, 0.7f, 0.9f, 0.35f, 0.6f, 0.75f, 0.85f, 0.65f, 0.95f];
+        var noisy = exact.Select((p, i) => new OpenCvSharp.Point2d(p.X + offsets[i][0], p.Y + offsets[i][1])).ToArray();
+        var solved = PnpSolver.SolveEpnpRefined(keypoints, noisy, camera, [.. scores.Select(Contract.KeypointWeighting.Weight)]);
+        Assert.NotNull(solved);
+        var runtime = Math.Sqrt(
+            Math.Pow(solved.Pose.PositionErrorTo(truth) / 0.01, 2) + Math.Pow(solved.Pose.AngleErrorDegreesTo(truth) / 5, 2));
+
+        static string List(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
+        var script = $$"""
+            import sys
+            import numpy as np, torch
+            sys.path.insert(0, "models/training")
+            import train
+            points = np.array({{List(keypoints.SelectMany(k => new[] { k.X, k.Y, k.Z }))}}).reshape(-1, 3)
+            r = np.array({{List(truth.Rotation.ToRowMajor())}}).reshape(3, 3)
+            t = np.array({{List([truth.Translation.X, truth.Translation.Y, truth.Translation.Z])}})
+            k = np.array({{List([camera.Fx, 0, camera.Cx, 0, camera.Fy, camera.Cy, 0, 0, 1])}}).reshape(3, 3)
+            scores = np.array({{List(scores.Select(s => (double)s))}})
+            jacobian = torch.tensor(train.frame_pose_jacobian(points, r, t, k)[None], dtype=torch.float64)
+            residuals = torch.tensor({{List(offsets.SelectMany(o => o))}}, dtype=torch.float64).reshape(1, -1, 2)
+            peaks = torch.tensor(np.log(scores / (1 - scores))[None])
+            print(repr(float(train.linearised_pose_error(jacobian, residuals, peaks)[0])))
+            """;
+        var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(FactRequiringTorchAttribute.Python, ["-c", script]);
+        Assert.True(exitCode == 0, stderr);
+        var recipe = double.Parse(stdout.Trim(), CultureInfo.InvariantCulture);
+        Assert.True(runtime > 0.1, $"the case should move the pose measurably; it moved {runtime} tolerances");
+        Assert.True(Math.Abs(recipe - runtime) <= 0.05 * runtime, $"recipe's linearised error {recipe} tolerances, runtime's solve {runtime}");
     }
 }
 
