@@ -17,10 +17,10 @@ if [ "${1:-}" = "--smoke" ]; then
   out=${EDGEPOSE_MODEL_OUT:-/tmp/edgepose-smoke.onnx}
   "${lab[@]}" render --out "$data" --split train --count 64 --seed 1 --force "${scene[@]}"
   "${lab[@]}" render --out "$data" --split test --count 16 --seed 9001 --force "${scene[@]}"
-  exec /usr/bin/python3 models/training/train.py --data "$data" --out "$out" --epochs 1 --batch 16 --max-minutes 5 \
+  exec /usr/bin/python3 models/training/train.py --data "$data" --out "$out" --epochs 1 --batch 16 --max-minutes 5 --pose-loss 1 \
     --parity-fixture "${EDGEPOSE_PARITY_OUT:-/tmp/edgepose-smoke-parity}"
 fi
 "${lab[@]}" render --out "$data" --split train --count 20000 --seed 1 --force "${scene[@]}"
 "${lab[@]}" render --out "$data" --split test --count 1000 --seed 9001 --force "${scene[@]}"
-exec /usr/bin/python3 models/training/train.py --data "$data" --out models/edgepose-box.onnx --epochs 12 --max-minutes 75 \
+exec /usr/bin/python3 models/training/train.py --data "$data" --out models/edgepose-box.onnx --epochs 12 --max-minutes 75 --pose-loss 1 \
   --parity-fixture tests/EdgePose.Runtime.Tests/Inference/Parity
