@@ -262,8 +262,8 @@ def dsnt_loss(logits, targets, weight, hit_cells, sigma_cells=1.5):
     return coord + js + 0.1 * score, coord.detach(), hit.sum() / (weight.sum() * k).clamp_min(1), pred, peak
 
 
-def pose_jacobians(root, split, ids):
-    """frame_pose_jacobian of every frame of a split at its true pose, in model-input pixels [N, 2K, 6]."""
+def read_poses(root, split):
+    """A split's true poses (scene_gt.json), per-frame intrinsics (scene_camera.json) and the camera (camera.json)."""
     scene = os.path.join(root, split, "000000")
     with open(os.path.join(scene, "scene_gt.json")) as f:
         gt = json.load(f)
@@ -271,6 +271,12 @@ def pose_jacobians(root, split, ids):
         cams = json.load(f)
     with open(os.path.join(root, "camera.json")) as f:
         camera = json.load(f)
+    return gt, cams, camera
+
+
+def pose_jacobians(root, split, ids):
+    """frame_pose_jacobian of every frame of a split at its true pose, in model-input pixels [N, 2K, 6]."""
+    gt, cams, camera = read_poses(root, split)
     _, _, _, _, sx, sy = letterbox_geometry(camera["width"], camera["height"])
     object_points = box_keypoints(root)
     jacobians = [frame_pose_jacobian(object_points, np.array(gt[str(i)][0]["cam_R_m2c"], np.float64).reshape(3, 3),
@@ -306,13 +312,7 @@ def linearised_pose_error(jacobians, residuals, peaks):
 def pose_metrics(pred_uv, ids, root, split, scores=None):
     """Position/angle error through the same PnP the runtime runs (EPnP, then refined with the keypoints weighted by
     their scores; all alike without scores), on the held-out split."""
-    scene = os.path.join(root, split, "000000")
-    with open(os.path.join(scene, "scene_gt.json")) as f:
-        gt = json.load(f)
-    with open(os.path.join(scene, "scene_camera.json")) as f:
-        cams = json.load(f)
-    with open(os.path.join(root, "camera.json")) as f:
-        camera = json.load(f)
+    gt, cams, camera = read_poses(root, split)
     object_points = box_keypoints(root)
     pos, ang = [], []
     for n, (p, i) in enumerate(zip(pred_uv, ids)):
