@@ -465,7 +465,8 @@ def write_parity_fixture(head, root, split, out_dir, count=2):
     entries = []
     head.eval()
     probe = torch.Generator().manual_seed(0)
-    for i in range(PARITY_FRAMES_TRIED):
+    tried = sorted(int(i) for i in cams)[:PARITY_FRAMES_TRIED]
+    for i in tried:
         if len(entries) == count:
             break
         bgr = cv2.imread(os.path.join(scene, "rgb", f"{i:06d}.png"), cv2.IMREAD_COLOR)
@@ -494,7 +495,7 @@ def write_parity_fixture(head, root, split, out_dir, count=2):
                              "cam_t_m": pose[1].round(9).tolist()}
         entries.append(entry)
     if len(entries) < count:
-        raise SystemExit(f"parity fixture: only {len(entries)} of the first {PARITY_FRAMES_TRIED} frames of {split} are "
+        raise SystemExit(f"parity fixture: only {len(entries)} of the first {len(tried)} frames of {split} are "
                          f"well-conditioned, {count} needed")
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump({"tolerance": PARITY_TOLERANCE, "frames": entries}, f, indent=1)
