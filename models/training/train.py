@@ -301,7 +301,7 @@ def linearised_pose_error(jacobians, residuals, peaks):
     truth, [N]. Differentiable in the keypoints and their peak logits, so the scores learn which keypoints to trust."""
     n = residuals.shape[0]
     # ln(sigmoid(p)) = -softplus(-p), without sigmoid's underflow.
-    weights = 1 / (F.softplus(-peaks) ** 2 + KEYPOINT_WEIGHT_SOFTNESS ** 2)
+    weights = weight_of_log_score(-F.softplus(-peaks))
     weights = (weights / weights.mean(dim=1, keepdim=True)).repeat_interleave(2, dim=1).unsqueeze(2)
     normal = jacobians.transpose(1, 2) @ (weights * jacobians)
     gradient = jacobians.transpose(1, 2) @ (weights * residuals.reshape(n, -1, 1))
@@ -359,7 +359,11 @@ def solve_pose(object_points, pixels, k, scores=None):
 
 def keypoint_weights(scores):
     """1 / (ln(s)^2 + softness^2), as OnnxPoseModel weighs keypoints (models/contract.json's keypoint_weighting)."""
-    log_scores = np.log(np.maximum(np.asarray(scores, np.float64), np.finfo(np.float32).smallest_subnormal))
+    return weight_of_log_score(np.log(np.maximum(np.asarray(scores, np.float64), np.finfo(np.float32).smallest_subnormal)))
+
+
+def weight_of_log_score(log_scores):
+    """keypoint_weights from ln(s), NumPy or PyTorch alike (the pose loss has ln(s) from the logits directly)."""
     return 1 / (log_scores ** 2 + KEYPOINT_WEIGHT_SOFTNESS ** 2)
 
 

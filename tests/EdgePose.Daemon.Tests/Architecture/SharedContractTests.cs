@@ -3,6 +3,7 @@ using System.Text.Json;
 using EdgePose.Core.Contract;
 using EdgePose.Core.Geometry;
 using EdgePose.Core.Objects;
+using EdgePose.Core.Poses;
 using EdgePose.Daemon.Tests.Deploy;
 using EdgePose.Runtime.Inference;
 using Microsoft.ML.OnnxRuntime;
@@ -127,8 +128,10 @@ public sealed class SharedContractTests
         var noisy = exact.Select((p, i) => new OpenCvSharp.Point2d(p.X + offsets[i][0], p.Y + offsets[i][1])).ToArray();
         var solved = PnpSolver.SolveEpnpRefined(keypoints, noisy, camera, [.. scores.Select(Contract.KeypointWeighting.Weight)]);
         Assert.NotNull(solved);
+        var tolerance = GraspTolerance.Default;
         var runtime = Math.Sqrt(
-            Math.Pow(solved.Pose.PositionErrorTo(truth) / 0.01, 2) + Math.Pow(solved.Pose.AngleErrorDegreesTo(truth) / 5, 2));
+            Math.Pow(solved.Pose.PositionErrorTo(truth) / tolerance.PositionMeters, 2)
+            + Math.Pow(solved.Pose.AngleErrorDegreesTo(truth) / tolerance.AngleDegrees, 2));
 
         static string List(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
         var script = $$"""
@@ -145,10 +148,16 @@ public sealed class SharedContractTests
             residuals = torch.tensor({{List(offsets.SelectMany(o => o))}}, dtype=torch.float64).reshape(1, -1, 2)
             peaks = torch.tensor(np.log(scores / (1 - scores))[None])
             print(repr(float(train.linearised_pose_error(jacobian, residuals, peaks)[0])))
+            print(repr(train.POSITION_TOLERANCE_M), repr(float(np.degrees(train.ANGLE_TOLERANCE_RAD))))
             """;
         var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(FactRequiringTorchAttribute.Python, ["-c", script]);
         Assert.True(exitCode == 0, stderr);
-        var recipe = double.Parse(stdout.Trim(), CultureInfo.InvariantCulture);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var recipe = double.Parse(lines[0], CultureInfo.InvariantCulture);
+        var recipeTolerance = lines[1].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        // The recipe measures errors in the grasp's tolerances, which the runtime's confidence is judged against too.
+        Assert.Equal(tolerance.PositionMeters, recipeTolerance[0], 1e-12);
+        Assert.Equal(tolerance.AngleDegrees, recipeTolerance[1], 1e-12);
         Assert.True(runtime > 0.1, $"the case should move the pose measurably; it moved {runtime} tolerances");
         Assert.True(Math.Abs(recipe - runtime) <= 0.05 * runtime, $"recipe's linearised error {recipe} tolerances, runtime's solve {runtime}");
     }
