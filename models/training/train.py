@@ -36,6 +36,8 @@ NEGATIVE_EVERY = 16
 # The grasp tolerance (#10) that --pose-loss measures pose errors in.
 POSITION_TOLERANCE_M = 0.01
 ANGLE_TOLERANCE_RAD = math.radians(5)
+# PnpSolver.MinimumPixelSigma: the runtime's covariance never assumes less pixel noise than this (image pixels).
+MINIMUM_PIXEL_SIGMA = 0.25
 # Share of the refiner's crop a --cutout rectangle covers.
 CUTOUT_AREA = (0.08, 0.35)
 
@@ -275,14 +277,15 @@ def read_poses(root, split):
 
 
 def pose_jacobians(root, split, ids):
-    """frame_pose_jacobian of every frame of a split at its true pose, in model-input pixels [N, 2K, 6]."""
+    """frame_pose_jacobian of every frame of a split at its true pose, in model-input pixels [N, 2K, 6], and the split's
+    model-input pixels per image pixel (the letterbox's scale)."""
     gt, cams, camera = read_poses(root, split)
     _, _, _, _, sx, sy = letterbox_geometry(camera["width"], camera["height"])
     object_points = box_keypoints(root)
     jacobians = [frame_pose_jacobian(object_points, np.array(gt[str(i)][0]["cam_R_m2c"], np.float64).reshape(3, 3),
                                      np.array(gt[str(i)][0]["cam_t_m2c"], np.float64) / 1000,
                                      np.array(cams[str(i)]["cam_K"], np.float64).reshape(3, 3), sx, sy) for i in ids]
-    return torch.tensor(np.array(jacobians), dtype=torch.float32)
+    return torch.tensor(np.array(jacobians), dtype=torch.float32), sx
 
 
 def frame_pose_jacobian(object_points, r, t, k, sx=1.0, sy=1.0):
@@ -295,18 +298,41 @@ def frame_pose_jacobian(object_points, r, t, k, sx=1.0, sy=1.0):
     return (jac * units).reshape(-1, 6)
 
 
-def linearised_pose_error(jacobians, residuals, peaks):
-    """How far, in grasp tolerances, a PnP weighted as the runtime weighs the keypoints (keypoint_weights) moves from the
-    true pose given keypoints off by these residuals (model-input pixels [N,K,2]): one Gauss-Newton step from the
-    truth, [N]. Differentiable in the keypoints and their peak logits, so the scores learn which keypoints to trust."""
-    n = residuals.shape[0]
+def linearised_pose_fit(jacobians, residuals, peaks, pixel_scale=1.0):
+    """What a PnP weighted as the runtime weighs the keypoints (keypoint_weights) makes of keypoints off by these
+    residuals (model-input pixels [N,K,2]), to first order about the true pose (one Gauss-Newton step from it):
+    (error [N], how far it moves in grasp tolerances; confidence [N], OnnxPoseModel's: the mean score times
+    GraspTolerance.Confidence of PnpSolver's covariance σ²(JᵀWJ)⁻¹, σ² from the weighted residuals left after the step,
+    with 2K − 6 degrees of freedom and MINIMUM_PIXEL_SIGMA (pixel_scale model-input pixels per image pixel) as its
+    floor). Differentiable in the keypoints and their peak logits."""
+    n, k = residuals.shape[:2]
     # ln(sigmoid(p)) = -softplus(-p), without sigmoid's underflow.
     weights = weight_of_log_score(-F.softplus(-peaks))
     weights = (weights / weights.mean(dim=1, keepdim=True)).repeat_interleave(2, dim=1).unsqueeze(2)
+    r = residuals.reshape(n, -1, 1)
     normal = jacobians.transpose(1, 2) @ (weights * jacobians)
-    gradient = jacobians.transpose(1, 2) @ (weights * residuals.reshape(n, -1, 1))
     ridge = 1e-6 * torch.eye(6, dtype=normal.dtype, device=normal.device)
-    return torch.linalg.solve(normal + ridge, gradient).squeeze(2).norm(dim=1)
+    inverse = torch.linalg.inv(normal + ridge)
+    step = inverse @ (jacobians.transpose(1, 2) @ (weights * r))
+    left = r - jacobians @ step
+    sigma2 = ((weights * left ** 2).sum(dim=(1, 2)) / (2 * k - 6)).clamp_min((MINIMUM_PIXEL_SIGMA * pixel_scale) ** 2)
+    # The Jacobian is in tolerances already, so the covariance's deviations are too.
+    deviation = torch.stack([inverse[:, :3, :3].diagonal(dim1=1, dim2=2).sum(1),
+                             inverse[:, 3:, 3:].diagonal(dim1=1, dim2=2).sum(1)], dim=1)
+    units = (sigma2.unsqueeze(1) * deviation).sqrt().amax(dim=1)
+    confidence = torch.sigmoid(peaks).mean(dim=1) * torch.exp(-units)
+    return step.squeeze(2).norm(dim=1), confidence
+
+
+def confidence_ranking_loss(confidence, error):
+    """How often a crop whose pose misses the tolerance (error >= 1) outranks, in confidence, one that meets it: the
+    mean of softplus(ln c_miss - ln c_meet) over all such pairs of the batch (0 without both kinds). The threshold cuts
+    the confidence, so its order is what decides how many frames are served right and how many wrong."""
+    log_c = confidence.clamp_min(1e-12).log()
+    meet = error < 1
+    if meet.all() or not meet.any():
+        return log_c.sum() * 0
+    return F.softplus(log_c[~meet].unsqueeze(1) - log_c[meet].unsqueeze(0)).mean()
 
 
 def pose_metrics(pred_uv, ids, root, split, scores=None):
@@ -522,9 +548,10 @@ def fit(args, net, test, device, started, evaluate):
     negatives = max(1, args.batch // 8) if len(train["neg_offsets"]) > 1 else 0
     step, last_eval = 0, time.time()
     deadline = started + args.max_minutes * 60
-    stats = np.zeros(6)
-    jacobians = (pose_jacobians(args.data, args.train_split, train["ids"]).to(device)
-                 if args.pose_loss > 0 else None)
+    stats = np.zeros(7)
+    jacobians, pixel_scale = (pose_jacobians(args.data, args.train_split, train["ids"])
+                              if args.pose_loss > 0 or args.confidence_loss > 0 else (None, 1.0))
+    jacobians = None if jacobians is None else jacobians.to(device)
 
     epoch = -1
     for epoch in range(args.epochs):
@@ -545,9 +572,16 @@ def fit(args, net, test, device, started, evaluate):
             if jacobians is not None:
                 # The positives come first, in index's order.
                 m = len(index)
-                pose_error = linearised_pose_error(
-                    jacobians[index], (pred[:m] - targets[:m]) * sides[:m].view(m, 1, 1), peak[:m])
+                residuals = (pred[:m] - targets[:m]) * sides[:m].view(m, 1, 1)
+                pose_error, _ = linearised_pose_fit(jacobians[index], residuals, peak[:m], pixel_scale)
                 loss_r = loss_r + args.pose_loss * torch.log1p(pose_error).mean()
+                if args.confidence_loss > 0:
+                    # Only the scores answer for the ranking: with the keypoints free too, a crop could lower its
+                    # confidence by moving its keypoints apart.
+                    _, confidence = linearised_pose_fit(jacobians[index], residuals.detach(), peak[:m], pixel_scale)
+                    ranking = confidence_ranking_loss(confidence, pose_error.detach())
+                    loss_r = loss_r + args.confidence_loss * ranking
+                    stats[6] += ranking.item()
                 stats[5] += (pose_error < 1).float().mean().item()
             # Warm-up then cosine decay over whichever runs out first, the steps or the time budget, so a run cut
             # short by --max-minutes still ends at a low learning rate instead of mid-schedule.
@@ -564,6 +598,7 @@ def fit(args, net, test, device, started, evaluate):
                 print(f"epoch {epoch} step {step}/{total_steps} locator centre L1 {stats[0] / stats[4]:.3f} cells, size "
                       f"{100 * stats[1] / stats[4]:.1f}%, refiner L1 {stats[2] / stats[4]:.3f} cells, hits {stats[3] / stats[4]:.2f}, "
                       + (f"within tolerance (linearised) {stats[5] / stats[4]:.2f}, " if jacobians is not None else "")
+                      + (f"confidence ranking {stats[6] / stats[4]:.3f}, " if args.confidence_loss > 0 else "")
                       + f"{(time.time() - started) / 60:.1f} min", flush=True)
                 stats[:] = 0
             if time.time() > deadline:
@@ -605,6 +640,9 @@ def main():
     parser.add_argument("--pose-loss", type=float, default=0.0,
                         help="weight of the pose-level loss: the refiner's keypoints and scores judged by the pose error a "
                              "score-weighted PnP would make from them, in grasp tolerances (0: off)")
+    parser.add_argument("--confidence-loss", type=float, default=0.0,
+                        help="weight of the confidence ranking loss: the scores learn to give the crops whose linearised "
+                             "pose misses the grasp tolerance a lower confidence (OnnxPoseModel's) than those that meet it (0: off)")
     parser.add_argument("--keep-best", action="store_true",
                         help="export the weights of the evaluation that scored best on --test-split, not the last ones")
     parser.add_argument("--export-only", action="store_true",

@@ -214,12 +214,19 @@ internal sealed class OnnxPoseModel : IPoseModel
             return (null, 0);
         }
 
-        var confidence = Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * _tolerance.Confidence(solution.Covariance);
+        var confidence = Confidence(scoreSum, solution, _tolerance);
 
         // The keypoints are ordered, so the model has already resolved the box's symmetry.
         var estimate = new PoseEstimate(solution.Pose, solution.Covariance, solution.RmsReprojectionErrorPx, confidence, RotationAmbiguous: false);
         return (estimate, confidence);
     }
+
+    /// <summary>
+    /// The mean of all the scores times the tolerance's confidence in the solve's covariance: a pose the keypoints pin down
+    /// still counts for little when the model was unsure of them. train.py's --confidence-loss trains the scores on this.
+    /// </summary>
+    internal static double Confidence(double scoreSum, PnpSolution solution, GraspTolerance tolerance) =>
+        Math.Clamp(scoreSum / TargetObject.KeypointCount, 0, 1) * tolerance.Confidence(solution.Covariance);
 
     /// <summary>One call's buffers: the input tensor, the outputs ONNX Runtime writes into (the contract fixes their shapes) and PnP's point lists.</summary>
     private sealed class Workspace : IDisposable

@@ -114,10 +114,11 @@ public sealed class SharedContractTests
     }
 
     [FactRequiringTorch]
-    public async Task The_training_recipes_pose_loss_is_the_runtimes_weighted_PnP_error_to_first_order()
+    public async Task The_training_recipes_pose_fit_is_the_runtimes_weighted_PnP_error_and_confidence_to_first_order()
     {
         // train.py --pose-loss teaches the scores which keypoints to trust by the pose error a score-weighted solve makes
         // from them, linearised at the true pose; it must be the error the runtime's solve (SolveEpnpRefined) makes.
+        // --confidence-loss ranks the crops by the confidence of that linearised solve; it must be OnnxPoseModel's.
         var camera = new CameraIntrinsics(610, 604, 323.5, 236.25, [0, 0, 0, 0, 0], 640, 480);
         var truth = RigidTransform.FromRodrigues(new Vec3(0.4, -0.7, 0.2), new Vec3(0.05, -0.03, 0.55));
         var keypoints = TargetObject.DefaultBox.Keypoints;
@@ -132,6 +133,7 @@ public sealed class SharedContractTests
         var runtime = Math.Sqrt(
             Math.Pow(solved.Pose.PositionErrorTo(truth) / tolerance.PositionMeters, 2)
             + Math.Pow(solved.Pose.AngleErrorDegreesTo(truth) / tolerance.AngleDegrees, 2));
+        var runtimeConfidence = OnnxPoseModel.Confidence(scores.Sum(s => (double)s), solved, tolerance);
 
         static string List(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
         var script = $$"""
@@ -147,19 +149,29 @@ public sealed class SharedContractTests
             jacobian = torch.tensor(train.frame_pose_jacobian(points, r, t, k)[None], dtype=torch.float64)
             residuals = torch.tensor({{List(offsets.SelectMany(o => o))}}, dtype=torch.float64).reshape(1, -1, 2)
             peaks = torch.tensor(np.log(scores / (1 - scores))[None])
-            print(repr(float(train.linearised_pose_error(jacobian, residuals, peaks)[0])))
-            print(repr(train.POSITION_TOLERANCE_M), repr(float(np.degrees(train.ANGLE_TOLERANCE_RAD))))
+            error, confidence = train.linearised_pose_fit(jacobian, residuals, peaks)
+            print(repr(float(error[0])), repr(float(confidence[0])))
+            print(repr(train.POSITION_TOLERANCE_M), repr(float(np.degrees(train.ANGLE_TOLERANCE_RAD))), repr(train.MINIMUM_PIXEL_SIGMA))
             """;
         var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(FactRequiringTorchAttribute.Python, ["-c", script]);
         Assert.True(exitCode == 0, stderr);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var recipe = double.Parse(lines[0], CultureInfo.InvariantCulture);
+        var (recipe, recipeConfidence) = lines[0].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray() switch
+        {
+            [var e, var c] => (e, c),
+            _ => throw new FormatException($"expected error and confidence, got {lines[0]}"),
+        };
         var recipeTolerance = lines[1].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         // The recipe measures errors in the grasp's tolerances, which the runtime's confidence is judged against too.
         Assert.Equal(tolerance.PositionMeters, recipeTolerance[0], 1e-12);
         Assert.Equal(tolerance.AngleDegrees, recipeTolerance[1], 1e-12);
+        Assert.Equal(PnpSolver.MinimumPixelSigma, recipeTolerance[2]);
         Assert.True(runtime > 0.1, $"the case should move the pose measurably; it moved {runtime} tolerances");
         Assert.True(Math.Abs(recipe - runtime) <= 0.05 * runtime, $"recipe's linearised error {recipe} tolerances, runtime's solve {runtime}");
+        Assert.True(runtimeConfidence is > 0.05 and < 0.95, $"the case should leave the confidence off its bounds; it is {runtimeConfidence}");
+        Assert.True(
+            Math.Abs(recipeConfidence - runtimeConfidence) <= 0.05 * runtimeConfidence,
+            $"recipe's linearised confidence {recipeConfidence}, runtime's {runtimeConfidence}");
     }
 }
 
