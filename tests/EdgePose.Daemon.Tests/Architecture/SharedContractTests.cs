@@ -151,7 +151,12 @@ public sealed class SharedContractTests
             peaks = torch.tensor(np.log(scores / (1 - scores))[None])
             error, confidence = train.linearised_pose_fit(jacobian, residuals, peaks)
             print(repr(float(error[0])), repr(float(confidence[0])))
-            print(repr(train.POSITION_TOLERANCE_M), repr(float(np.degrees(train.ANGLE_TOLERANCE_RAD))), repr(train.MINIMUM_PIXEL_SIGMA))
+            print(repr(train.POSITION_TOLERANCE_M), repr(float(np.degrees(train.ANGLE_TOLERANCE_RAD))), repr(train.MINIMUM_PIXEL_SIGMA),
+                  repr(train.KEYPOINT_SCORE_FLOOR), repr(train.MINIMUM_KEYPOINTS))
+            pixels = np.array({{List(noisy.SelectMany(p => new[] { p.X, p.Y }))}}).reshape(-1, 2)
+            solved_r = np.array({{List(solved.Pose.Rotation.ToRowMajor())}}).reshape(3, 3)
+            solved_t = np.array({{List([solved.Pose.Translation.X, solved.Pose.Translation.Y, solved.Pose.Translation.Z])}})
+            print(repr(train.runtime_confidence(points, pixels, k, solved_r, solved_t, scores)))
             """;
         var (exitCode, stdout, stderr) = await DeployTestKit.RunAsync(FactRequiringTorchAttribute.Python, ["-c", script]);
         Assert.True(exitCode == 0, stderr);
@@ -166,12 +171,19 @@ public sealed class SharedContractTests
         Assert.Equal(tolerance.PositionMeters, recipeTolerance[0], 1e-12);
         Assert.Equal(tolerance.AngleDegrees, recipeTolerance[1], 1e-12);
         Assert.Equal(PnpSolver.MinimumPixelSigma, recipeTolerance[2]);
+        Assert.Equal(new InferenceOptions().KeypointScoreFloor, recipeTolerance[3]);
+        Assert.Equal(OnnxPoseModel.MinimumKeypoints, recipeTolerance[4]);
         Assert.True(runtime > 0.1, $"the case should move the pose measurably; it moved {runtime} tolerances");
         Assert.True(Math.Abs(recipe - runtime) <= 0.05 * runtime, $"recipe's linearised error {recipe} tolerances, runtime's solve {runtime}");
         Assert.True(runtimeConfidence is > 0.05 and < 0.95, $"the case should leave the confidence off its bounds; it is {runtimeConfidence}");
         Assert.True(
             Math.Abs(recipeConfidence - runtimeConfidence) <= 0.05 * runtimeConfidence,
             $"recipe's linearised confidence {recipeConfidence}, runtime's {runtimeConfidence}");
+        // train.py's metric ranks its evaluation frames by the runtime's confidence, computed exactly at the solved pose.
+        var recipeExactConfidence = double.Parse(lines[2], CultureInfo.InvariantCulture);
+        Assert.True(
+            Math.Abs(recipeExactConfidence - runtimeConfidence) <= 1e-9,
+            $"recipe's runtime_confidence {recipeExactConfidence}, runtime's {runtimeConfidence}");
     }
 }
 
