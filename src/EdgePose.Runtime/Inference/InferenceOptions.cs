@@ -72,7 +72,7 @@ public sealed class InferenceOptions
     /// model on the validation splits by <c>edgepose-lab threshold</c> (models/MODEL_CARD.md): a wrong pose is worse for a
     /// grasp than none.
     /// </summary>
-    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.32;
+    [Range(0.0, 1.0)] public double ConfidenceThreshold { get; set; } = 0.25;
 
     /// <summary>
     /// Keypoints scoring below this are left out of PnP (the others count by their scores); fewer than
