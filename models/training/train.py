@@ -311,7 +311,8 @@ def linearised_pose_fit(jacobians, residuals, peaks, pixel_scale=1.0):
     (error [N], how far it moves in grasp tolerances; confidence [N], OnnxPoseModel's: the mean score times
     GraspTolerance.Confidence of PnpSolver's covariance σ²(JᵀWJ)⁻¹, σ² from the weighted residuals left after the step,
     with 2K − 6 degrees of freedom and MINIMUM_PIXEL_SIGMA (pixel_scale model-input pixels per image pixel) as its
-    floor). Differentiable in the keypoints and their peak logits."""
+    floor). The error is differentiable in the keypoints and their peak logits; the confidence in the peak logits only:
+    with the keypoints free too, a crop could lower its confidence by moving its keypoints apart."""
     n, k = residuals.shape[:2]
     # ln(sigmoid(p)) = -softplus(-p), without sigmoid's underflow.
     weights = weight_of_log_score(-F.softplus(-peaks))
@@ -321,7 +322,8 @@ def linearised_pose_fit(jacobians, residuals, peaks, pixel_scale=1.0):
     ridge = 1e-6 * torch.eye(6, dtype=normal.dtype, device=normal.device)
     inverse = torch.linalg.inv(normal + ridge)
     step = inverse @ (jacobians.transpose(1, 2) @ (weights * r))
-    left = r - jacobians @ step
+    fixed = r.detach()
+    left = fixed - jacobians @ (inverse @ (jacobians.transpose(1, 2) @ (weights * fixed)))
     sigma2 = ((weights * left ** 2).sum(dim=(1, 2)) / (2 * k - 6)).clamp_min((MINIMUM_PIXEL_SIGMA * pixel_scale) ** 2)
     # The Jacobian is in tolerances already, so the covariance's deviations are too.
     deviation = torch.stack([inverse[:, :3, :3].diagonal(dim1=1, dim2=2).sum(1),
@@ -397,9 +399,7 @@ def runtime_confidence(object_points, pixels, k, r, t, scores):
     object_points, pixels, scores = object_points[kept], pixels[kept], np.asarray(scores)[kept]
     weights = keypoint_weights(scores)
     weights = np.repeat(weights / weights.mean(), 2)
-    camera_points = object_points @ r.T + t
-    projected = camera_points[:, :2] / camera_points[:, 2:3] * (k[0, 0], k[1, 1]) + (k[0, 2], k[1, 2])
-    residuals = (projected - pixels).ravel()
+    residuals, _ = reprojection_residuals(object_points, pixels, k, r, t)
     jac = frame_pose_jacobian(object_points, r, t, k)
     sigma2 = max((weights * residuals ** 2).sum() / (len(residuals) - 6), MINIMUM_PIXEL_SIGMA ** 2)
     try:
@@ -462,9 +462,7 @@ def weighted_refine(object_points, pixels, k, weights, r, t, iterations=50):
     w = np.repeat(weights / weights.mean(), 2)
 
     def residuals(r, t):
-        camera = object_points @ r.T + t
-        projected = camera[:, :2] / camera[:, 2:3] * (k[0, 0], k[1, 1]) + (k[0, 2], k[1, 2])
-        return (projected - pixels).ravel(), camera
+        return reprojection_residuals(object_points, pixels, k, r, t)
 
     res, camera = residuals(r, t)
     cost, damping = (w * res ** 2).sum(), 1e-3
@@ -488,6 +486,14 @@ def weighted_refine(object_points, pixels, k, weights, r, t, iterations=50):
         if converged:
             break
     return r, t
+
+
+def reprojection_residuals(object_points, pixels, k, r, t):
+    """Projected minus observed pixels [2P] (u0, v0, u1, ...) of pose (r, t) without distortion, and the points in the
+    camera frame."""
+    camera = object_points @ r.T + t
+    projected = camera[:, :2] / camera[:, 2:3] * (k[0, 0], k[1, 1]) + (k[0, 2], k[1, 2])
+    return (projected - pixels).ravel(), camera
 
 
 def reprojection_rms(object_points, pixels, k, r, t, weights):
@@ -624,12 +630,9 @@ def fit(args, net, test, device, started, evaluate):
                 # The positives come first, in index's order.
                 m = len(index)
                 residuals = (pred[:m] - targets[:m]) * sides[:m].view(m, 1, 1)
-                pose_error, _ = linearised_pose_fit(jacobians[index], residuals, peak[:m], pixel_scale)
+                pose_error, confidence = linearised_pose_fit(jacobians[index], residuals, peak[:m], pixel_scale)
                 loss_r = loss_r + args.pose_loss * torch.log1p(pose_error).mean()
                 if args.confidence_loss > 0:
-                    # Only the scores answer for the ranking: with the keypoints free too, a crop could lower its
-                    # confidence by moving its keypoints apart.
-                    _, confidence = linearised_pose_fit(jacobians[index], residuals.detach(), peak[:m], pixel_scale)
                     ranking = confidence_ranking_loss(confidence, pose_error.detach())
                     loss_r = loss_r + args.confidence_loss * ranking
                     stats[6] += ranking.item()

@@ -166,13 +166,13 @@ public sealed class SharedContractTests
             [var e, var c] => (e, c),
             _ => throw new FormatException($"expected error and confidence, got {lines[0]}"),
         };
-        var recipeTolerance = lines[1].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var recipeConstants = lines[1].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         // The recipe measures errors in the grasp's tolerances, which the runtime's confidence is judged against too.
-        Assert.Equal(tolerance.PositionMeters, recipeTolerance[0], 1e-12);
-        Assert.Equal(tolerance.AngleDegrees, recipeTolerance[1], 1e-12);
-        Assert.Equal(PnpSolver.MinimumPixelSigma, recipeTolerance[2]);
-        Assert.Equal(new InferenceOptions().KeypointScoreFloor, recipeTolerance[3]);
-        Assert.Equal(OnnxPoseModel.MinimumKeypoints, recipeTolerance[4]);
+        Assert.Equal(tolerance.PositionMeters, recipeConstants[0], 1e-12);
+        Assert.Equal(tolerance.AngleDegrees, recipeConstants[1], 1e-12);
+        Assert.Equal(PnpSolver.MinimumPixelSigma, recipeConstants[2]);
+        Assert.Equal(new InferenceOptions().KeypointScoreFloor, recipeConstants[3]);
+        Assert.Equal(OnnxPoseModel.MinimumKeypoints, recipeConstants[4]);
         Assert.True(runtime > 0.1, $"the case should move the pose measurably; it moved {runtime} tolerances");
         Assert.True(Math.Abs(recipe - runtime) <= 0.05 * runtime, $"recipe's linearised error {recipe} tolerances, runtime's solve {runtime}");
         Assert.True(runtimeConfidence is > 0.05 and < 0.95, $"the case should leave the confidence off its bounds; it is {runtimeConfidence}");
