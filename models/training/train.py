@@ -597,7 +597,9 @@ def fit(args, net, test, device, started, evaluate):
     box_centres, box_extents = true_boxes(train["keypoints"])
     box_centres, box_log_extents = box_centres.to(device), torch.log(box_extents / EXTENT_UNIT_PX).float().to(device)
 
-    optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    # A frozen locator takes no step time: the refiner's later passes reframe the object on its own keypoints, so the
+    # locator only has to get the object into the first crop.
+    optimizer = torch.optim.AdamW((net.refiner if args.freeze_locator else net).parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(frames / args.batch)
     total_steps = steps_per_epoch * args.epochs
     rng = np.random.default_rng(args.seed)
@@ -615,14 +617,17 @@ def fit(args, net, test, device, started, evaluate):
         order = rng.permutation(frames)
         for s in range(0, frames, args.batch):
             index = np.sort(order[s:s + args.batch])
-            small = normalise(train["small"][index], device).contiguous(memory_format=torch.channels_last)
-            maps = net.locator(small)
-            loss_l, coord_l, _, _, _ = dsnt_loss(
-                maps[:, :1], box_centres[index].unsqueeze(1), torch.ones(len(index), device=device), hit_cells=1.0)
-            # Size under the centre's heatmap, as at inference; the heatmap itself learns only from the centre loss.
-            _, prob, _ = locator_outputs(maps.detach())
-            size_error = ((prob[:, 0] * maps[:, 1]).sum(dim=(1, 2)) - box_log_extents[index]).abs().mean()
-            loss_l = loss_l + 10 * size_error
+            if args.freeze_locator:
+                loss_l = coord_l = size_error = torch.zeros((), device=device)
+            else:
+                small = normalise(train["small"][index], device).contiguous(memory_format=torch.channels_last)
+                maps = net.locator(small)
+                loss_l, coord_l, _, _, _ = dsnt_loss(
+                    maps[:, :1], box_centres[index].unsqueeze(1), torch.ones(len(index), device=device), hit_cells=1.0)
+                # Size under the centre's heatmap, as at inference; the heatmap itself learns only from the centre loss.
+                _, prob, _ = locator_outputs(maps.detach())
+                size_error = ((prob[:, 0] * maps[:, 1]).sum(dim=(1, 2)) - box_log_extents[index]).abs().mean()
+                loss_l = loss_l + 10 * size_error
             crops, targets, positive, sides = (t.to(device) for t in refiner_batch(train, index, rng, negatives, args.cutout))
             loss_r, coord_r, hits, pred, peak = dsnt_loss(
                 net.refiner(crops.contiguous(memory_format=torch.channels_last)), targets, positive, hit_cells=HIT_CROP_PX / 2)
@@ -649,8 +654,10 @@ def fit(args, net, test, device, started, evaluate):
             step += 1
             stats[:5] += (coord_l.item(), size_error.item(), coord_r.item(), hits.item(), 1)
             if step % 50 == 0:
-                print(f"epoch {epoch} step {step}/{total_steps} locator centre L1 {stats[0] / stats[4]:.3f} cells, size "
-                      f"{100 * stats[1] / stats[4]:.1f}%, refiner L1 {stats[2] / stats[4]:.3f} cells, hits {stats[3] / stats[4]:.2f}, "
+                print(f"epoch {epoch} step {step}/{total_steps} "
+                      + ("locator frozen" if args.freeze_locator else
+                         f"locator centre L1 {stats[0] / stats[4]:.3f} cells, size {100 * stats[1] / stats[4]:.1f}%")
+                      + f", refiner L1 {stats[2] / stats[4]:.3f} cells, hits {stats[3] / stats[4]:.2f}, "
                       + (f"within tolerance (linearised) {stats[5] / stats[4]:.2f}, " if jacobians is not None else "")
                       + (f"confidence ranking {stats[6] / stats[4]:.3f}, " if args.confidence_loss > 0 else "")
                       + f"{(time.time() - started) / 60:.1f} min", flush=True)
@@ -697,6 +704,9 @@ def main():
     parser.add_argument("--confidence-loss", type=float, default=0.0,
                         help="weight of the confidence ranking loss: the scores learn to give the crops whose linearised "
                              "pose misses the grasp tolerance a lower confidence (OnnxPoseModel's) than those that meet it (0: off)")
+    parser.add_argument("--freeze-locator", action="store_true",
+                        help="train the refiner alone, the locator as --init left it (a continuation: every step goes to the "
+                             "keypoints, which decide the pose)")
     parser.add_argument("--keep-best", action="store_true",
                         help="export the weights of the evaluation with the most --test-split frames ready under a confidence "
                              "threshold that serves at most WRONG_POSE_LIMIT wrong, not the last ones")
