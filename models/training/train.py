@@ -715,6 +715,8 @@ def main():
     args = parser.parse_args()
     if args.export_only and not args.init:
         parser.error("--export-only exports the weights given by --init")
+    if args.freeze_locator and not args.init:
+        parser.error("--freeze-locator keeps the locator of the weights given by --init")
     # Now, not at the export hours later: a run must not train to the end and then fail to write.
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
 
