@@ -30,7 +30,7 @@ public sealed class CameraAndModelFaultTests(ITestOutputHelper output) : IDispos
             camera.Install);
         await daemon.WaitForFirstPoseAsync();
 
-        var recoveries = new List<double>();
+        var recoveries = new List<(double Reconnected, double Fresh)>();
         for (var cycle = 0; cycle < Cycles; cycle++)
         {
             camera.PluggedIn = false;
@@ -39,16 +39,23 @@ public sealed class CameraAndModelFaultTests(ITestOutputHelper output) : IDispos
             camera.PluggedIn = true;
             var back = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
+            double? reconnected = null;
+            // Both stages of each recovery, so a slow one says whether capture or the pipeline took the time.
             await RunningDaemon.WaitUntilAsync(
-                async () => (await daemon.Poses.GetLatestPoseAsync(new GetLatestPoseRequest())).Result.CaptureTime.ToDateTimeOffset() > back,
+                async () =>
+                {
+                    reconnected ??= (await daemon.Poses.GetStatusAsync(new GetStatusRequest())).Capture.Connected ? clock.Elapsed.TotalSeconds : null;
+                    return (await daemon.Poses.GetLatestPoseAsync(new GetLatestPoseRequest())).Result.CaptureTime.ToDateTimeOffset() > back;
+                },
                 TimeSpan.FromSeconds(10),
                 $"a fresh result after return {cycle + 1}");
-            recoveries.Add(clock.Elapsed.TotalSeconds);
+            recoveries.Add((reconnected ?? clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds));
         }
 
-        var sorted = recoveries.Order().ToList();
-        output.WriteLine($"camera lost and back x{Cycles}: fresh result after each return p50 {sorted[Cycles / 2]:0.00} s, max {sorted[^1]:0.00} s (target < 2 s); reconnect delays 0.1-0.4 s");
-        Assert.True(sorted[^1] < 2, $"slowest recovery {sorted[^1]:0.00} s");
+        var sorted = recoveries.OrderBy(r => r.Fresh).ToList();
+        var slowest = sorted[^1];
+        output.WriteLine($"camera lost and back x{Cycles}: fresh result after each return p50 {sorted[Cycles / 2].Fresh:0.00} s, max {slowest.Fresh:0.00} s (target < 2 s); reconnect delays 0.1-0.4 s");
+        Assert.True(slowest.Fresh < 2, $"slowest recovery {slowest.Fresh:0.00} s, of which {slowest.Reconnected:0.00} s until capture reported the camera connected");
         Assert.NotEqual("STOPPED", (await daemon.Poses.GetStatusAsync(new GetStatusRequest())).PipelineState);
     }
 
