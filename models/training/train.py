@@ -612,9 +612,17 @@ def fit(args, net, test, device, started, evaluate):
                               if args.pose_loss > 0 or args.confidence_loss > 0 else (None, 1.0))
     jacobians = None if jacobians is None else jacobians.to(device)
 
+    # Each frame's linearised pose error (in grasp tolerances) when it was last trained on; unseen frames count as one.
+    # With --hard-frames, that share of each epoch is drawn in proportion to it: the wrong poses served are the tails
+    # (a depth a centimetre off, far away or half covered), which uniform epochs visit as rarely as they occur.
+    difficulty = np.ones(frames)
     epoch = -1
     for epoch in range(args.epochs):
-        order = rng.permutation(frames)
+        if args.hard_frames > 0:
+            chance = (1 - args.hard_frames) / frames + args.hard_frames * difficulty / difficulty.sum()
+            order = rng.choice(frames, size=frames, p=chance / chance.sum())
+        else:
+            order = rng.permutation(frames)
         for s in range(0, frames, args.batch):
             index = np.sort(order[s:s + args.batch])
             if args.freeze_locator:
@@ -636,6 +644,7 @@ def fit(args, net, test, device, started, evaluate):
                 m = len(index)
                 residuals = (pred[:m] - targets[:m]) * sides[:m].view(m, 1, 1)
                 pose_error, confidence = linearised_pose_fit(jacobians[index], residuals, peak[:m], pixel_scale)
+                difficulty[index] = np.clip(pose_error.detach().cpu().numpy(), 0.05, 5.0)
                 loss_r = loss_r + args.pose_loss * torch.log1p(pose_error).mean()
                 if args.confidence_loss > 0:
                     ranking = confidence_ranking_loss(confidence, pose_error.detach())
@@ -707,14 +716,24 @@ def main():
     parser.add_argument("--freeze-locator", action="store_true",
                         help="train the refiner alone, the locator as --init left it (a continuation: every step goes to the "
                              "keypoints, which decide the pose)")
+    parser.add_argument("--hard-frames", type=float, default=0.0,
+                        help="share of each epoch drawn in proportion to each frame's pose error when last trained on, the "
+                             "rest uniformly (0: plain shuffled epochs; needs --pose-loss)")
     parser.add_argument("--keep-best", action="store_true",
                         help="export the weights of the evaluation with the most --test-split frames ready under a confidence "
                              "threshold that serves at most WRONG_POSE_LIMIT wrong, not the last ones")
+    parser.add_argument("--save-evaluated", action="store_true",
+                        help="also write the weights of every evaluation (OUT.stepN.pt), so that a larger validation set "
+                             "than --test-split can choose among them afterwards (--export-only --init OUT.stepN.pt)")
     parser.add_argument("--export-only", action="store_true",
                         help="no training: evaluate the --init weights, export them with this head and write the records")
     args = parser.parse_args()
     if args.export_only and not args.init:
         parser.error("--export-only exports the weights given by --init")
+    if not 0 <= args.hard_frames <= 1:
+        parser.error("--hard-frames is a share, from 0 to 1")
+    if args.hard_frames > 0 and args.pose_loss <= 0 and args.confidence_loss <= 0:
+        parser.error("--hard-frames weighs frames by the pose error that --pose-loss computes: give --pose-loss")
     if args.freeze_locator and not args.init:
         parser.error("--freeze-locator keeps the locator of the weights given by --init")
     # Now, not at the export hours later: a run must not train to the end and then fail to write.
@@ -748,6 +767,8 @@ def main():
         metrics["refiner_on_true_boxes"] = pose_metrics(true_box_keypoints, test["ids"], args.data, args.test_split, true_box_scores)
         history.append({"epoch": epoch, "steps": step, "minutes": (time.time() - started) / 60, "test": metrics})
         print(json.dumps(history[-1]), flush=True)
+        if args.save_evaluated:
+            torch.save(net.state_dict(), f"{args.out}.step{step}.pt")
         if args.keep_best and metrics["ready_at_wrong_limit"] >= best["ready_at_wrong_limit"]:
             best.update(ready_at_wrong_limit=metrics["ready_at_wrong_limit"], within_1cm_5deg=metrics["within_1cm_5deg"], steps=step,
                         state={k: v.detach().clone() for k, v in net.state_dict().items()})
