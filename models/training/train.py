@@ -701,7 +701,10 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--version", default=None, help="edgepose.model_version metadata (default: date + seed)")
     parser.add_argument("--parity-fixture", default=None, help="write parity reference outputs to this folder")
-    parser.add_argument("--init", default=None, help="start from these weights (a .pt written by an earlier run) instead of scratch")
+    parser.add_argument("--init", nargs="+", default=None,
+                        help="start from these weights (a .pt written by an earlier run) instead of scratch; several are "
+                             "averaged, parameter by parameter (runs continued from the same weights stay close enough for "
+                             "their mean to be a model, often a better one than each)")
     parser.add_argument("--refine-passes", type=int, default=REFINE_PASSES, choices=(1, 2, 3),
                         help="refiner passes in the exported graph, each after the first on a crop framed on the keypoints "
                              "before it (posenet.REFINE_PASSES, chosen on the validation splits)")
@@ -748,8 +751,10 @@ def main():
     test = read_split(args.data, args.test_split, args.max_test_frames, full_frames=True)
     net = PoseNet()
     if args.init:
-        net.load_state_dict(torch.load(args.init, map_location="cpu"))
-        print(f"initialised from {args.init}", flush=True)
+        states = [torch.load(path, map_location="cpu") for path in args.init]
+        net.load_state_dict({key: sum(state[key] for state in states) / len(states) if states[0][key].is_floating_point()
+                             else states[0][key] for key in states[0]})
+        print(f"initialised from {' + '.join(args.init)}" + (" (their mean)" if len(states) > 1 else ""), flush=True)
     net = net.to(device, memory_format=torch.channels_last)
     head = ContractHead(net, args.refine_passes, args.views)
     history = []
