@@ -256,7 +256,7 @@ internal sealed class CaptureService(
     {
         try
         {
-            Task.Delay(delay, timeProvider, stoppingToken).GetAwaiter().GetResult();
+            CaptureThreadDelay.Wait(delay, timeProvider, stoppingToken);
             return true;
         }
         catch (OperationCanceledException)

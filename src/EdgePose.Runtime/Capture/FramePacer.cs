@@ -25,7 +25,7 @@ internal sealed class FramePacer(double framesPerSecond, TimeProvider timeProvid
         if (due > now)
         {
             var wait = TimeSpan.FromSeconds((double)(due - now) / timeProvider.TimestampFrequency);
-            Task.Delay(wait, timeProvider, cancellationToken).GetAwaiter().GetResult();
+            CaptureThreadDelay.Wait(wait, timeProvider, cancellationToken);
         }
     }
 }
