@@ -644,7 +644,8 @@ def fit(args, net, test, device, started, evaluate):
                 m = len(index)
                 residuals = (pred[:m] - targets[:m]) * sides[:m].view(m, 1, 1)
                 pose_error, confidence = linearised_pose_fit(jacobians[index], residuals, peak[:m], pixel_scale)
-                difficulty[index] = np.clip(pose_error.detach().cpu().numpy(), 0.05, 5.0)
+                if args.hard_frames > 0:
+                    difficulty[index] = np.clip(pose_error.detach().cpu().numpy(), 0.05, 5.0)
                 loss_r = loss_r + args.pose_loss * torch.log1p(pose_error).mean()
                 if args.confidence_loss > 0:
                     ranking = confidence_ranking_loss(confidence, pose_error.detach())
@@ -736,7 +737,7 @@ def main():
     if not 0 <= args.hard_frames <= 1:
         parser.error("--hard-frames is a share, from 0 to 1")
     if args.hard_frames > 0 and args.pose_loss <= 0 and args.confidence_loss <= 0:
-        parser.error("--hard-frames weighs frames by the pose error that --pose-loss computes: give --pose-loss")
+        parser.error("--hard-frames weighs frames by the linearised pose error, computed only with --pose-loss or --confidence-loss: give one")
     if args.freeze_locator and not args.init:
         parser.error("--freeze-locator keeps the locator of the weights given by --init")
     # Now, not at the export hours later: a run must not train to the end and then fail to write.

@@ -212,11 +212,10 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
         Assert.Equal(["baseline", "none"], via["sources"]!.AsObject().Select(s => s.Key).Order());
     }
 
-    /// <summary>The command with --data, --split test, --out and no model; <paramref name="extra"/> replaces a flag's value or adds the flag (a bare flag is a switch).</summary>
     /// <summary>
     /// <c>edgepose-lab eval</c> in-process on <paramref name="root"/>'s test split, without a model unless
-    /// <paramref name="extra"/> names one. A flag in <paramref name="extra"/> replaces its default, except the repeatable
-    /// <c>--set</c> and <c>--compare-set</c>, which all reach the command.
+    /// <paramref name="extra"/> names one. A flag in <paramref name="extra"/> replaces its default or is added (one without a
+    /// value is a switch), except the repeatable <c>--set</c> and <c>--compare-set</c>, which all reach the command.
     /// </summary>
     private static async Task<(int Code, string Output, string Error)> Eval(string root, string output, string[] extra)
     {
