@@ -9,7 +9,11 @@ public sealed record RequirementResult(string Name, string Description, double? 
 /// <summary>Frames whose served pose had a confidence in [Low, High), and the share of them that was grasp-ready.</summary>
 public sealed record ReliabilityBin(double Low, double High, int Frames, double GraspReadyRate);
 
-/// <summary>Everything one estimator scored on one dataset. Rates are over all frames; error distributions over found frames only.</summary>
+/// <summary>
+/// Everything one estimator scored on one dataset. Rates are over all frames; error distributions over found frames only.
+/// <see cref="DepthErrorMeters"/> (its size) and <see cref="LateralErrorMeters"/> split the position error along and across
+/// the line of sight.
+/// </summary>
 public sealed record EstimatorSummary(
     string Name,
     string Description,
@@ -18,6 +22,8 @@ public sealed record EstimatorSummary(
     double GraspReadyRate,
     double WrongPoseRate,
     Distribution PositionErrorMeters,
+    Distribution DepthErrorMeters,
+    Distribution LateralErrorMeters,
     Distribution AngleErrorDegrees,
     Distribution AddMeters,
     Distribution AddSMeters,
@@ -54,6 +60,8 @@ public sealed record EstimatorSummary(
             Rate(requirements.IsGraspReady),
             Rate(requirements.IsWrongPose),
             Distribution.Of(found.Select(s => s.PositionErrorMeters!.Value)),
+            Distribution.Of(found.Select(s => Math.Abs(s.DepthErrorMeters!.Value))),
+            Distribution.Of(found.Select(s => s.LateralErrorMeters!.Value)),
             Distribution.Of(found.Select(s => s.AngleErrorDegrees!.Value)),
             Distribution.Of(found.Select(s => s.AddMeters!.Value)),
             Distribution.Of(found.Select(s => s.AddSMeters!.Value)),

@@ -68,6 +68,8 @@ public static class EvaluationReportWriter
                 ["grasp_ready_rate"] = summary.GraspReadyRate,
                 ["wrong_pose_rate"] = summary.WrongPoseRate,
                 ["position_error_m"] = Errors(summary.PositionErrorMeters),
+                ["depth_error_m"] = Errors(summary.DepthErrorMeters),
+                ["lateral_error_m"] = Errors(summary.LateralErrorMeters),
                 ["angle_error_deg"] = Errors(summary.AngleErrorDegrees),
                 ["add_m"] = Errors(summary.AddMeters),
                 ["add_s_m"] = Errors(summary.AddSMeters),
@@ -99,6 +101,7 @@ public static class EvaluationReportWriter
                     ["source"] = w.Sample.Source,
                     ["fallback_reason"] = w.Sample.FallbackReason,
                     ["position_error_m"] = w.Sample.PositionErrorMeters,
+                    ["depth_error_m"] = w.Sample.DepthErrorMeters,
                     ["angle_error_deg"] = w.Sample.AngleErrorDegrees,
                     ["overlay"] = w.OverlayPath,
                 })]),
@@ -190,6 +193,8 @@ public static class EvaluationReportWriter
             "Errors (frames with a pose): median / p90 / max",
             [
                 ("position (mm)", s => Triple(s.PositionErrorMeters, 1000)),
+                ("position along the line of sight, depth (mm)", s => Triple(s.DepthErrorMeters, 1000)),
+                ("position across the line of sight (mm)", s => Triple(s.LateralErrorMeters, 1000)),
                 ("angle (°)", s => Triple(s.AngleErrorDegrees, 1)),
                 ("ADD (mm)", s => Triple(s.AddMeters, 1000)),
                 ("ADD-S (mm)", s => Triple(s.AddSMeters, 1000)),
@@ -249,12 +254,12 @@ public static class EvaluationReportWriter
         {
             Line($"### {estimator.Summary.Name}");
             Line($"");
-            Line($"| image | obj | source | position error (mm) | angle error (°) | overlay |");
-            Line($"|---:|---:|---|---:|---:|---|");
+            Line($"| image | obj | source | position error (mm) | depth error, + too far (mm) | angle error (°) | overlay |");
+            Line($"|---:|---:|---|---:|---:|---:|---|");
             foreach (var (s, overlay) in estimator.Worst)
             {
                 var source = s.Found ? s.Source : $"not found ({s.FallbackReason})";
-                Line($"| {s.ImageId} | {s.DatasetObjectId} | {source} | {Number(s.PositionErrorMeters * 1000, "0.0")} | {Number(s.AngleErrorDegrees, "0.0")} | {(overlay is null ? "" : $"[png]({overlay})")} |");
+                Line($"| {s.ImageId} | {s.DatasetObjectId} | {source} | {Number(s.PositionErrorMeters * 1000, "0.0")} | {Number(s.DepthErrorMeters * 1000, "+0.0;-0.0")} | {Number(s.AngleErrorDegrees, "0.0")} | {(overlay is null ? "" : $"[png]({overlay})")} |");
             }
 
             Line($"");

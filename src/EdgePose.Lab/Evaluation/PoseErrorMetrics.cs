@@ -9,6 +9,21 @@ public static class PoseErrorMetrics
     /// <summary>L2 distance between the object origins.</summary>
     public static double PositionErrorMeters(RigidTransform estimate, RigidTransform truth) => estimate.PositionErrorTo(truth);
 
+    /// <summary>
+    /// The position error along the line of sight to the true object origin, signed (positive: estimated too far away).
+    /// One camera sees depth only through the object's apparent size, so a few tenths of a pixel on the keypoints of a
+    /// far or half-covered box already move it by a centimetre along this line, and hardly at all across it.
+    /// </summary>
+    public static double DepthErrorMeters(RigidTransform estimate, RigidTransform truth) =>
+        (estimate.Translation - truth.Translation).Dot(truth.Translation.Normalized());
+
+    /// <summary>The position error across the line of sight: what is left of it after <see cref="DepthErrorMeters"/>.</summary>
+    public static double LateralErrorMeters(RigidTransform estimate, RigidTransform truth)
+    {
+        var error = estimate.Translation - truth.Translation;
+        return (error - (truth.Translation.Normalized() * DepthErrorMeters(estimate, truth))).Length;
+    }
+
     /// <summary>Geodesic angle of R_est⁻¹·R_true.</summary>
     public static double AngleErrorDegrees(RigidTransform estimate, RigidTransform truth) => estimate.AngleErrorDegreesTo(truth);
 

@@ -72,6 +72,11 @@ public sealed record SampleOutcome
 
     public double? PositionErrorMeters { get; private init; }
 
+    /// <summary>Signed: positive where the pose puts the object too far away.</summary>
+    public double? DepthErrorMeters { get; private init; }
+
+    public double? LateralErrorMeters { get; private init; }
+
     public double? AngleErrorDegrees { get; private init; }
 
     public double? AddMeters { get; private init; }
@@ -90,6 +95,8 @@ public sealed record SampleOutcome
         new(imageId, datasetObjectId, truth, estimate, confidence, source, fallbackReason, diameterMeters, latency, conditions)
         {
             PositionErrorMeters = estimate is { } e ? PoseErrorMetrics.PositionErrorMeters(e, truth) : null,
+            DepthErrorMeters = estimate is { } z ? PoseErrorMetrics.DepthErrorMeters(z, truth) : null,
+            LateralErrorMeters = estimate is { } l ? PoseErrorMetrics.LateralErrorMeters(l, truth) : null,
             AngleErrorDegrees = estimate is { } a ? PoseErrorMetrics.AngleErrorDegrees(a, truth) : null,
             AddMeters = estimate is { } d ? PoseErrorMetrics.Add(modelPoints, d, truth) : null,
             AddSMeters = estimate is { } s ? PoseErrorMetrics.AddS(modelPoints, s, truth) : null,

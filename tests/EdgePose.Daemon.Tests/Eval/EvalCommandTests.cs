@@ -48,6 +48,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
         var ready = 0;
         var wrong = 0;
         var positionErrors = new List<double>();
+        var depthErrors = new List<double>();
         foreach (var row in rows)
         {
             double[] Numbers(string s) => [.. s.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
@@ -56,6 +57,7 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
             var position = estimate.Translation.DistanceTo(gt.Translation);
             var angle = Rotation3.AngleBetweenDegrees(estimate.Rotation, gt.Rotation);
             positionErrors.Add(position);
+            depthErrors.Add(Math.Abs((estimate.Translation - gt.Translation).Dot(gt.Translation.Normalized())));
             ready += position < 0.01 && angle < 5 && double.Parse(row[6], CultureInfo.InvariantCulture) < 0.1 ? 1 : 0;
             wrong += position < 0.01 && angle < 5 ? 0 : 1;
         }
@@ -70,6 +72,8 @@ public sealed class EvalCommandTests : IClassFixture<EvalCommandTests.EvaluatedD
         Assert.True(rows.Length > 0, "the baseline should find the box in some frames");
         Assert.Equal(positionErrors.Max(), baseline["position_error_m"]!["max"]!.GetValue<double>(), 6);
         Assert.Equal(Distribution.Of(positionErrors).Median!.Value, baseline["position_error_m"]!["median"]!.GetValue<double>(), 6);
+        Assert.Equal(Distribution.Of(depthErrors).Median!.Value, baseline["depth_error_m"]!["median"]!.GetValue<double>(), 6);
+        Assert.InRange(baseline["lateral_error_m"]!["max"]!.GetValue<double>(), 0, positionErrors.Max() + 1e-9);
         foreach (var field in new[] { "p50", "p95", "p99" })
         {
             Assert.True(baseline["latency_s"]![field]!.GetValue<double>() > 0, field);

@@ -27,6 +27,21 @@ public sealed class PoseErrorMetricsTests
     }
 
     [Fact]
+    public void Position_error_splits_along_and_across_the_line_of_sight()
+    {
+        // The object 0.6 m straight ahead and 0.8 m to the side: its line of sight is (0.6, 0, 0.8) / 1.
+        var truth = new RigidTransform(Rotation3.Identity, new Vec3(0.6, 0, 0.8));
+        var farther = truth with { Translation = truth.Translation + new Vec3(0.006, 0, 0.008) };
+        var nearerAndAside = truth with { Translation = truth.Translation + new Vec3(-0.003, 0.002, -0.004) };
+        Assert.Equal(0.01, PoseErrorMetrics.DepthErrorMeters(farther, truth), 12);
+        Assert.Equal(0, PoseErrorMetrics.LateralErrorMeters(farther, truth), 12);
+        Assert.Equal(-0.005, PoseErrorMetrics.DepthErrorMeters(nearerAndAside, truth), 12);
+        Assert.Equal(0.002, PoseErrorMetrics.LateralErrorMeters(nearerAndAside, truth), 12);
+        var position = PoseErrorMetrics.PositionErrorMeters(nearerAndAside, truth);
+        Assert.Equal(position * position, Math.Pow(PoseErrorMetrics.DepthErrorMeters(nearerAndAside, truth), 2) + Math.Pow(PoseErrorMetrics.LateralErrorMeters(nearerAndAside, truth), 2), 12);
+    }
+
+    [Fact]
     public void A_quarter_turn_about_z_is_90_degrees()
     {
         var turned = new RigidTransform(Rotation3.FromAxisAngle(new Vec3(0, 0, 1), Math.PI / 2), Vec3.Zero);
