@@ -21,7 +21,8 @@ public static class PoseErrorMetrics
     public static double LateralErrorMeters(RigidTransform estimate, RigidTransform truth)
     {
         var error = estimate.Translation - truth.Translation;
-        return (error - (truth.Translation.Normalized() * DepthErrorMeters(estimate, truth))).Length;
+        var lineOfSight = truth.Translation.Normalized();
+        return (error - (lineOfSight * error.Dot(lineOfSight))).Length;
     }
 
     /// <summary>Geodesic angle of R_est⁻¹·R_true.</summary>
